@@ -1,0 +1,19 @@
+// Health and version endpoints, as Kratos serves them:
+// GET /health/alive, /health/ready on both ports (under /admin on admin),
+// GET /admin/version.
+#pragma once
+
+#include <functional>
+
+#include "api/http/router.h"
+#include "domain/common/result.h"
+
+namespace mneme::api {
+
+// Returns OK while the service can serve (store open and writable).
+using ReadinessProbe = std::function<Status()>;
+
+void AddHealthRoutes(Router& router, const std::string& prefix, ReadinessProbe ready);
+void AddVersionRoute(Router& router, const std::string& prefix);
+
+}  // namespace mneme::api

@@ -1,0 +1,164 @@
+#include "api/http/server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "api/http/errors.h"
+
+namespace mneme::api {
+namespace {
+
+constexpr const char* kNoCache = "private, no-cache, no-store, must-revalidate";
+
+bool IsHealthPath(const std::string& path) {
+  return path.rfind("/health/", 0) == 0 || path.rfind("/admin/health/", 0) == 0;
+}
+
+std::string RequestIdFrom(const httplib::Request& req, domain::IdGenerator& ids) {
+  auto given = req.get_header_value("X-Request-Id");
+  if (!given.empty() && given.size() <= 128) {
+    bool printable = true;
+    for (char c : given) {
+      printable = printable && c > 0x20 && c < 0x7f;
+    }
+    if (printable) {
+      return given;
+    }
+  }
+  return ids.NewUuid();
+}
+
+void CommonHeaders(httplib::Response& res, const std::string& request_id) {
+  res.set_header("Cache-Control", kNoCache);
+  if (!res.has_header("X-Request-Id")) {
+    res.set_header("X-Request-Id", request_id);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(ServerOptions options, Router router,
+                                                       domain::IdGenerator& ids,
+                                                       std::shared_ptr<spdlog::logger> log) {
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->options_ = std::move(options);
+  s->router_ = std::move(router);
+  s->ids_ = &ids;
+  s->log_ = std::move(log);
+  auto& svr = s->server_;
+  const int threads = s->options_.threads;
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    // Accepted sockets inherit TCP_NODELAY from the listener on Linux.
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  });
+  svr.set_keep_alive_max_count(10000);
+  svr.set_keep_alive_timeout(30);
+  svr.set_read_timeout(15, 0);
+  svr.set_write_timeout(60, 0);
+  svr.set_payload_max_length(s->options_.max_body_bytes);
+  HttpServer* self = s.get();
+  auto dispatch = [self](const httplib::Request& req, httplib::Response& res) {
+    self->Dispatch(req, res);
+  };
+  const std::string any = R"(.*)";
+  svr.Get(any, dispatch);
+  svr.Post(any, dispatch);
+  svr.Put(any, dispatch);
+  svr.Patch(any, dispatch);
+  svr.Delete(any, dispatch);
+  svr.Options(any, dispatch);
+  // Failures httplib answers itself (413, 400 on a malformed request line, ...).
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [self](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) {
+      return httplib::Server::HandlerResponse::Unhandled;  // already rendered by Dispatch
+    }
+    ApiError e;
+    if (res.status == 413) {
+      e = PayloadTooLargeError();
+    } else if (res.status == 404) {
+      e = NotFoundError();
+    } else {
+      e = ApiError{res.status, "", StatusText(res.status), StatusText(res.status),
+                   nlohmann::json::object()};
+    }
+    WriteError(res, e);
+    CommonHeaders(res, RequestIdFrom(req, *self->ids_));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  svr.set_exception_handler(
+      [self](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        self->log_->error("handler threw path={} error={}", req.path, what);
+        WriteError(res, InternalError());
+        CommonHeaders(res, RequestIdFrom(req, *self->ids_));
+      });
+  svr.set_logger([self](const httplib::Request& req, const httplib::Response& res) {
+    auto level = IsHealthPath(req.path) ? spdlog::level::debug : spdlog::level::info;
+    self->log_->log(level, "http_request server={} method={} path={} status={} request_id={} remote={}",
+                    self->options_.name, req.method, req.path, res.status,
+                    res.get_header_value("X-Request-Id"), req.remote_addr);
+  });
+  int port = 0;
+  if (s->options_.port == 0) {
+    port = svr.bind_to_any_port(s->options_.host);
+  } else {
+    port = svr.bind_to_port(s->options_.host, s->options_.port) ? s->options_.port : -1;
+  }
+  if (port <= 0) {
+    return MakeError(Code::kUnavailable, "cannot listen on " + s->options_.host + ":" +
+                                             std::to_string(s->options_.port) +
+                                             " for the " + s->options_.name + " API");
+  }
+  s->port_ = port;
+  return s;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Start() {
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+}
+
+void HttpServer::Stop() {
+  if (thread_.joinable()) {
+    server_.stop();
+    thread_.join();
+  }
+}
+
+void HttpServer::Dispatch(const httplib::Request& req, httplib::Response& res) {
+  RequestContext ctx;
+  ctx.request_id = RequestIdFrom(req, *ids_);
+  CommonHeaders(res, ctx.request_id);
+  if (options_.admin_prefix == AdminPrefix::kRedirect && req.path != "/admin" &&
+      req.path.rfind("/admin/", 0) != 0) {
+    std::string location = "/admin" + req.path;
+    auto q = req.target.find('?');
+    if (q != std::string::npos) {
+      location += req.target.substr(q);
+    }
+    res.status = 307;
+    res.set_header("Location", location);
+    return;
+  }
+  auto match = router_.Find(req.method, req.path);
+  if (!match.handler) {
+    WriteError(res, match.status == 405 ? MethodNotAllowedError() : NotFoundError());
+    return;
+  }
+  ctx.params = std::move(match.params);
+  (*match.handler)(req, res, ctx);
+}
+
+}  // namespace mneme::api

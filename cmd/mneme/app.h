@@ -1,0 +1,59 @@
+// App: the composition root of `mneme serve`. Owns the config, logger, clock,
+// id generator, event store, projections and the two HTTP servers, and wires
+// them together. Nothing else constructs these.
+//
+// Lifecycle: Create() loads and checks everything and opens the store;
+// Start() begins serving; Shutdown() stops accepting, drains in-flight
+// requests, then flushes and closes the store. Not thread-safe: driven by
+// main's thread.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "api/http/server.h"
+#include "infra/config/config.h"
+#include "infra/store/rocks_event_store.h"
+#include "infra/system/system.h"
+#include "projections/stream_stats.h"
+
+namespace mneme::cmd {
+
+struct ServeFlags {
+  std::vector<std::string> config_files;
+  bool dev = false;
+  bool watch_courier = false;
+};
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Create(const ServeFlags& flags,
+                                             const infra::config::Environment& env);
+  ~App();
+
+  void Start();
+  void Shutdown();
+
+  int public_port() const { return public_->port(); }
+  int admin_port() const { return admin_->port(); }
+  spdlog::logger& log() { return *log_; }
+
+ private:
+  App() = default;
+
+  infra::config::Config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  infra::system::SystemClock clock_;
+  infra::system::RandomIdGenerator ids_;
+  projections::StreamStats stream_stats_;
+  std::filesystem::path temp_dir_;  // for dsn: memory
+  std::unique_ptr<infra::store::RocksEventStore> store_;
+  std::unique_ptr<api::HttpServer> public_;
+  std::unique_ptr<api::HttpServer> admin_;
+};
+
+}  // namespace mneme::cmd
