@@ -76,12 +76,30 @@ void WriteError(httplib::Response& res, const ApiError& error) {
   WriteJson(res, error.status, ErrorBody(error));
 }
 
+std::string DefaultMessage(int status) {
+  // herodot's standard messages, which Kratos's errors carry.
+  switch (status) {
+    case 400: return "The request was malformed or contained invalid parameters";
+    case 401: return "The request could not be authorized";
+    case 403: return "The requested action was forbidden";
+    case 404: return "The requested resource could not be found";
+    case 409: return "The resource could not be created due to a conflict";
+    case 413: return "The request body is too large";
+    case 415: return "The request body has an unsupported media type";
+    case 429: return "Too many requests";
+    case 503: return "The service is unavailable";
+    default: return "An internal server error occurred, please contact the system administrator";
+  }
+}
+
 void WriteError(httplib::Response& res, const Error& error) {
   ApiError e;
   e.status = HttpStatusFor(error.code());
-  e.message = e.status >= 500 ? "An internal server error occurred, please contact the system administrator"
-                              : error.message();
-  e.reason = e.status >= 500 ? "" : error.message();
+  e.message = DefaultMessage(e.status);
+  e.reason = e.status >= 500 && e.status != 503 ? "" : error.message();
+  if (error.details().is_object()) {
+    e.details = error.details();
+  }
   WriteError(res, e);
 }
 

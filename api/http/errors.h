@@ -30,6 +30,9 @@ void WriteError(httplib::Response& res, const ApiError& error);
 // The error of a failed Result, mapped through HttpStatusFor.
 void WriteError(httplib::Response& res, const Error& error);
 
+// herodot's standard message for a status ("The requested resource could not be found").
+std::string DefaultMessage(int status);
+
 // Standard errors.
 ApiError NotFoundError();
 ApiError MethodNotAllowedError();

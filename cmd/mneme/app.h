@@ -15,7 +15,12 @@
 
 #include <spdlog/logger.h>
 
+#include "api/admin/identity_service.h"
 #include "api/http/server.h"
+#include "api/schemas.h"
+#include "infra/crypto/personal_data_vault.h"
+#include "infra/hash/hasher.h"
+#include "projections/identities.h"
 #include "infra/config/config.h"
 #include "infra/store/rocks_event_store.h"
 #include "infra/system/system.h"
@@ -50,8 +55,13 @@ class App {
   infra::system::SystemClock clock_;
   infra::system::RandomIdGenerator ids_;
   projections::StreamStats stream_stats_;
+  std::unique_ptr<infra::crypto::PersonalDataVault> vault_;
+  std::unique_ptr<projections::Identities> identities_;
+  std::unique_ptr<infra::hash::Hasher> hasher_;
+  std::unique_ptr<api::SchemaRegistry> schemas_;
   std::filesystem::path temp_dir_;  // for dsn: memory
   std::unique_ptr<infra::store::RocksEventStore> store_;
+  std::unique_ptr<api::IdentityService> identity_service_;
   std::unique_ptr<api::HttpServer> public_;
   std::unique_ptr<api::HttpServer> admin_;
 };

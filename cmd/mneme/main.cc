@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/mneme/app.h"
+#include "cmd/mneme/identities_cli.h"
 
 namespace {
 
@@ -13,6 +14,8 @@ constexpr const char* kUsage = R"(mneme: a Kratos-compatible identity server on 
 
 Usage:
   mneme serve -c FILE [-c FILE ...] [--dev] [--watch-courier] [--sqa-opt-out]
+  mneme identities import FILE|- | list | get ID... | delete ID...  [-e URL] [--format table|json]
+  mneme hashers argon2 calibrate [--target 500ms] [--memory 1GB]
   mneme version
   mneme help
 
@@ -76,6 +79,9 @@ int main(int argc, char** argv) {
   if (args[0] == "version" || args[0] == "--version") {
     std::printf("mneme %s\n", MNEME_VERSION);
     return 0;
+  }
+  if (args[0] == "identities" || args[0] == "identity") {
+    return mneme::cmd::IdentitiesCli(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "serve") {
     return Serve(std::vector<std::string>(args.begin() + 1, args.end()));

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
 namespace mneme {
@@ -41,6 +42,12 @@ class [[nodiscard]] Error {
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Structured details for the API (e.g. validation messages per field).
+  const nlohmann::json& details() const { return details_; }
+  Error&& WithDetails(nlohmann::json details) && {
+    details_ = std::move(details);
+    return std::move(*this);
+  }
   std::string ToString() const;
 
   // Marks an error as deliberately ignored; say why at the call site.
@@ -49,6 +56,7 @@ class [[nodiscard]] Error {
  private:
   Code code_;
   std::string message_;
+  nlohmann::json details_;
 };
 
 template <typename T>

@@ -194,11 +194,6 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
     }
     live_names.insert(cf->GetName());
     store->projections_[name] = LiveProjection{projection, cf};
-    MNEME_TRY(auto ckpt, store->Checkpoint(name));
-    if (ckpt.value() < store->head_) {
-      MNEME_RETURN_IF_ERROR(store->ReplayInto(*projection, cf.get(), ckpt.value() + 1,
-                                              store->head_, {}));
-    }
     if (!s.ok() || value != cf->GetName()) {
       auto put = db->Put(rocksdb::WriteOptions(), store->meta_.get(), ProjectionMetaKey(name),
                          cf->GetName());
@@ -218,8 +213,28 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
     return tl::unexpected(FromRocks(sync, "sync"));
   }
   store->open_ = true;
+  if (options.catch_up_on_open) {
+    MNEME_RETURN_IF_ERROR(store->CatchUpProjections());
+  }
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
+}
+
+Status RocksEventStore::CatchUpProjections() {
+  std::vector<LiveProjection> live;
+  {
+    std::lock_guard lock(projections_mu_);
+    for (auto& [name, lp] : projections_) {
+      live.push_back(lp);
+    }
+  }
+  for (auto& lp : live) {
+    MNEME_TRY(auto ckpt, Checkpoint(lp.projection->Name()));
+    if (ckpt.value() < head_) {
+      MNEME_RETURN_IF_ERROR(ReplayInto(*lp.projection, lp.cf.get(), ckpt.value() + 1, head_, {}));
+    }
+  }
+  return OkStatus();
 }
 
 RocksEventStore::~RocksEventStore() { Close(); }

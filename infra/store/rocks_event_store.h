@@ -45,6 +45,10 @@ struct StoreOptions {
   size_t block_cache_bytes = 8 << 20;
   // Most requests one group commit takes from the queue.
   size_t max_group = 4096;
+  // Fold events a projection has not seen yet during Open. A caller whose
+  // projections need the store itself (to read data keys) sets this false and
+  // calls CatchUpProjections() before its first append.
+  bool catch_up_on_open = true;
 };
 
 // Progress of a long job, called every few thousand events.
@@ -93,6 +97,9 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   // in for the live one, which is dropped. Appends continue during the
   // replay. Errors: kNotFound (unknown projection), kUnavailable.
   Status Rebuild(const std::string& projection, const ProgressFn& progress = {});
+
+  // Folds into every projection the events after its checkpoint.
+  Status CatchUpProjections();
 
   // Ready means open, writable and with no background error.
   Status Healthy() const;

@@ -1,0 +1,15 @@
+// The admin identity endpoints (Kratos's identity/handler.go):
+// GET/POST/PATCH /admin/identities, GET/PUT/PATCH/DELETE
+// /admin/identities/{id}, DELETE /admin/identities/{id}/credentials/{type}.
+#pragma once
+
+#include "api/admin/identity_service.h"
+#include "api/http/router.h"
+
+namespace mneme::api {
+
+constexpr size_t kBatchPatchLimit = 2000;
+
+void AddIdentityRoutes(Router& router, IdentityService& service, std::string admin_base_url);
+
+}  // namespace mneme::api

@@ -1,0 +1,50 @@
+#include "projections/identities.h"
+
+#include "domain/identity/identity_codec.h"
+
+namespace mneme::projections {
+
+using domain::identity::Identity;
+
+Result<Identity> Identities::Fold(domain::PersonalDataCipher& cipher, Identity state,
+                                  const domain::EventEnvelope& event) {
+  const std::string id = event.stream.substr(9);
+  MNEME_TRY(auto data, domain::OpenEventData(cipher, id, event.data));
+  MNEME_TRY(auto decoded,
+            domain::identity::Decode(event.type, event.schema, data.plain, data.personal));
+  state.id = id;
+  return domain::identity::Evolve(std::move(state), decoded, event.time);
+}
+
+Status Identities::Apply(const domain::EventEnvelope& event, domain::ProjectionWriter& rows) {
+  if (event.stream.rfind("identity-", 0) != 0) {
+    return OkStatus();
+  }
+  const std::string id = event.stream.substr(9);
+  Identity before;
+  before.id = id;
+  MNEME_TRY(auto row, rows.Get(RowKey(id)));
+  if (row) {
+    auto parsed = nlohmann::json::parse(*row, nullptr, false);
+    MNEME_TRY(before, domain::identity::FromJson(parsed));
+  }
+  MNEME_TRY(auto after, Fold(cipher_, before, event));
+  for (const auto& [type, cred] : before.credentials) {
+    for (const auto& ident : cred.identifiers) {
+      rows.Delete(CredentialKey(type, ident));
+    }
+  }
+  if (after.deleted) {
+    rows.Delete(RowKey(id));
+    return OkStatus();
+  }
+  for (const auto& [type, cred] : after.credentials) {
+    for (const auto& ident : cred.identifiers) {
+      rows.Put(CredentialKey(type, ident), id);
+    }
+  }
+  rows.Put(RowKey(id), domain::identity::ToJson(after).dump());
+  return OkStatus();
+}
+
+}  // namespace mneme::projections
