@@ -399,6 +399,31 @@ Status IdentityService::DeleteCredential(const std::string& id, const std::strin
   return OkStatus();
 }
 
+Result<domain::identity::PasswordCheck> IdentityService::CheckPassword(
+    const std::string& id, std::string_view password, const std::string& request_id) {
+  MNEME_TRY(auto current, Load(id));
+  auto it = current.credentials.find("password");
+  if (it == current.credentials.end() || !it->second.config.contains("hashed_password")) {
+    return MakeError(Code::kNotFound, "the identity has no password credential");
+  }
+  const std::string stored = it->second.config["hashed_password"].get<std::string>();
+  MNEME_TRY(auto check, hasher_.Verify(password, stored));
+  if (check == domain::identity::PasswordCheck::kMatch && hasher_.NeedsRehash(stored)) {
+    if (auto fresh = hasher_.Hash(password)) {
+      json config = it->second.config;
+      config["hashed_password"] = *fresh;
+      auto rehashed = Execute(current.id, current,
+                              domain::identity::SetCredentialConfig{"password", config},
+                              current.id, request_id);
+      if (!rehashed) {
+        // Deliberately ignored: the old hash stays valid and the next login retries.
+        rehashed.error().IgnoreError();
+      }
+    }
+  }
+  return check;
+}
+
 json IdentityService::Render(const Identity& i, const std::vector<std::string>& include,
                              bool include_admin_metadata) const {
   json verifiable = json::array();

@@ -60,6 +60,17 @@ class IdentityService {
   Status DeleteCredential(const std::string& id, const std::string& type,
                           const std::string& actor, const std::string& request_id);
 
+  // The password check of the login strategy (issue 4 calls it): verifies
+  // `password` against the identity's stored hash, in constant time. On a
+  // match whose hash is not of the configured algorithm and parameters, the
+  // hash is replaced by a fresh one (identity.credential_set); if that fails
+  // the old hash stays and the login still succeeds.
+  // Errors: kNotFound (no identity or no password credential),
+  // kInvalidArgument (stored hash in an unknown format).
+  Result<domain::identity::PasswordCheck> CheckPassword(const std::string& id,
+                                                        std::string_view password,
+                                                        const std::string& request_id);
+
   // The identity as Kratos renders it. include: credential types whose
   // entries to include (config without secrets: no password hash ever).
   nlohmann::json Render(const domain::identity::Identity& identity,

@@ -105,6 +105,18 @@ Result<std::vector<Event>> Decide(const Identity& state, const Command& command)
             }
             return std::vector<Event>{CredentialRemoved{c.type}};
           },
+          [&](const SetCredentialConfig& c) -> Result<std::vector<Event>> {
+            if (!state.exists || state.deleted) {
+              return MakeError(Code::kNotFound, "identity not found");
+            }
+            auto it = state.credentials.find(c.type);
+            if (it == state.credentials.end()) {
+              return MakeError(Code::kNotFound, "the identity has no " + c.type + " credential");
+            }
+            Credential next = it->second;
+            next.config = c.config;
+            return std::vector<Event>{CredentialSet{next}};
+          },
           [&](const VerifyAddress& c) -> Result<std::vector<Event>> {
             if (!state.exists || state.deleted) {
               return MakeError(Code::kNotFound, "identity not found");

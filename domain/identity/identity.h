@@ -151,13 +151,19 @@ struct UpdateIdentity {
 struct RemoveCredential {
   std::string type;
 };
+// Replaces one credential's config (a rehashed password, say); keeps its
+// identifiers. Errors: kNotFound when the identity has no such credential.
+struct SetCredentialConfig {
+  std::string type;
+  nlohmann::json config;
+};
 struct VerifyAddress {
   std::string address_id;
 };
 struct DeleteIdentity {};
 
-using Command =
-    std::variant<CreateIdentity, UpdateIdentity, RemoveCredential, VerifyAddress, DeleteIdentity>;
+using Command = std::variant<CreateIdentity, UpdateIdentity, RemoveCredential, SetCredentialConfig,
+                             VerifyAddress, DeleteIdentity>;
 
 // Errors: kAlreadyExists (create on an existing id), kNotFound (anything
 // else on a missing or deleted identity, or an unknown credential/address),

@@ -1,0 +1,148 @@
+// IdentityService on a real RocksDB store: personal data sealed in the log,
+// rehash on a successful password check, claims released on delete, and a
+// rebuild of identities_v1 equal to the inline rows.
+#include "api/admin/identity_service.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "infra/crypto/personal_data_vault.h"
+#include "infra/hash/hasher.h"
+#include "infra/store/rocks_event_store.h"
+#include "infra/system/system.h"
+#include "projections/identities.h"
+#include "tests/support/test_support.h"
+
+namespace mneme::api {
+namespace {
+
+using domain::identity::PasswordCheck;
+using mneme::testing::HasCode;
+using nlohmann::json;
+
+// echo -n "correct horse battery" | argon2 mnemesaltsalt -id -t 2 -m 12 -p 1 -e  (Debian's argon2)
+constexpr const char* kArgon2id =
+    "$argon2id$v=19$m=4096,t=2,p=1$bW5lbWVzYWx0c2FsdA$eu/IzYziSLx2wIsoR13fhbH6XH7+Lu4K39NmGDoB4/Y";
+
+json LoadSchema() {
+  std::ifstream in(MNEME_SOURCE_DIR "/tests/fixtures/identity.schema.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str());
+}
+
+class IdentityServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    infra::hash::HasherConfig hc;
+    hc.bcrypt_cost = 4;
+    hasher_ = std::move(*infra::hash::Hasher::Create(hc));
+    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema()}}, "default",
+                                                 "http://127.0.0.1:4433/"));
+    Open();
+  }
+  void Open() {
+    service_.reset();
+    store_.reset();
+    vault_ = std::make_unique<infra::crypto::PersonalDataVault>(
+        infra::crypto::DataKeyring({"0123456789abcdef0123456789abcdef"}));
+    projection_ = std::make_unique<projections::Identities>(*vault_);
+    infra::store::StoreOptions o;
+    o.path = dir_.str();
+    o.catch_up_on_open = false;
+    store_ = std::move(*infra::store::RocksEventStore::Open(o, {projection_.get()}));
+    vault_->SetStore(store_.get());
+    ASSERT_TRUE(store_->CatchUpProjections().has_value());
+    service_ = std::make_unique<IdentityService>(*store_, *store_, *vault_, *schemas_, *hasher_,
+                                                 clock_, ids_);
+  }
+  std::string StoredHash(const std::string& id) {
+    auto i = service_->Get(id);
+    return i->credentials.at("password").config["hashed_password"].get<std::string>();
+  }
+
+  mneme::testing::TempDir dir_;
+  infra::system::SystemClock clock_;
+  infra::system::RandomIdGenerator ids_;
+  std::unique_ptr<infra::hash::Hasher> hasher_;
+  std::unique_ptr<SchemaRegistry> schemas_;
+  std::unique_ptr<infra::crypto::PersonalDataVault> vault_;
+  std::unique_ptr<projections::Identities> projection_;
+  std::unique_ptr<infra::store::RocksEventStore> store_;
+  std::unique_ptr<IdentityService> service_;
+};
+
+TEST_F(IdentityServiceTest, PersonalDataIsSealedInTheLog) {
+  auto created = service_->Create(
+      {{"schema_id", "default"},
+       {"traits", {{"email", "grace.hopper@example.com"}, {"name", {{"first", "Grace"}, {"last", "Hopper"}}}}},
+       {"metadata_public", {{"nickname", "amazing-grace"}}},
+       {"credentials", {{"password", {{"config", {{"hashed_password", kArgon2id}}}}}}}},
+      "admin", "req-1");
+  ASSERT_TRUE(created.has_value()) << created.error().ToString();
+  auto events = store_->ReadAll(GlobalPosition(1), 100);
+  ASSERT_EQ(events->size(), 2u);
+  for (const auto& e : *events) {
+    EXPECT_EQ(e.data.find("grace"), std::string::npos) << e.type << ": " << e.data;
+    EXPECT_EQ(e.data.find("Hopper"), std::string::npos) << e.type;
+    EXPECT_EQ(e.data.find("amazing"), std::string::npos) << e.type;
+    EXPECT_EQ(e.data.find("argon2id"), std::string::npos) << e.type;
+    EXPECT_TRUE(json::parse(e.data).contains("pii")) << e.type;
+    EXPECT_EQ(e.actor, "admin");
+    EXPECT_EQ(e.request_id, "req-1");
+  }
+  EXPECT_TRUE(store_->DataKey(created->id)->has_value());
+  // The read model holds plaintext.
+  EXPECT_EQ(service_->Get(created->id)->traits["email"], "grace.hopper@example.com");
+}
+
+TEST_F(IdentityServiceTest, MatchingPasswordRehashesToTheConfiguredAlgorithm) {
+  auto created = service_->Create(
+      {{"schema_id", "default"},
+       {"traits", {{"email", "rehash@example.com"}}},
+       {"credentials", {{"password", {{"config", {{"hashed_password", kArgon2id}}}}}}}},
+      "admin", "r");
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(*service_->CheckPassword(created->id, "wrong password", "r"), PasswordCheck::kMismatch);
+  EXPECT_EQ(StoredHash(created->id), kArgon2id) << "a failed check changes nothing";
+  EXPECT_EQ(*service_->CheckPassword(created->id, "correct horse battery", "r"), PasswordCheck::kMatch);
+  const std::string rehashed = StoredHash(created->id);
+  EXPECT_EQ(rehashed.rfind("$2b$04$", 0), 0u) << rehashed;
+  EXPECT_FALSE(hasher_->NeedsRehash(rehashed));
+  EXPECT_EQ(*service_->CheckPassword(created->id, "correct horse battery", "r"), PasswordCheck::kMatch);
+  EXPECT_EQ(StoredHash(created->id), rehashed) << "no second rehash";
+  EXPECT_THAT(service_->CheckPassword("3f1d7e1e-5a5c-4c4b-9d6f-1f2e3d4c5b6a", "x", "r"),
+              HasCode(Code::kNotFound));
+}
+
+TEST_F(IdentityServiceTest, DeleteReleasesClaimsAndRebuildMatchesInlineRows) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto c = service_->Create({{"schema_id", "default"},
+                               {"traits", {{"email", "u" + std::to_string(i) + "@example.com"}}},
+                               {"credentials", {{"password", {{"config", {{"password", "a long passphrase"}}}}}}}},
+                              "admin", "r");
+    ASSERT_TRUE(c.has_value()) << c.error().ToString();
+    ids.push_back(c->id);
+  }
+  ASSERT_TRUE(service_->Update(ids[0], {{"traits", {{"email", "moved@example.com"}}}, {"state", "inactive"}},
+                               "admin", "r").has_value());
+  ASSERT_TRUE(service_->Delete(ids[1], "admin", "r").has_value());
+  EXPECT_EQ(*store_->ClaimOwner("identifier.password", "u1@example.com"), std::nullopt);
+  EXPECT_EQ(*store_->ClaimOwner("identifier.password", "u0@example.com"), std::nullopt);
+  EXPECT_EQ(*store_->ClaimOwner("identifier.password", "moved@example.com"),
+            std::optional<std::string>("identity-" + ids[0]));
+  auto dup = service_->Create({{"schema_id", "default"}, {"traits", {{"email", "moved@example.com"}}},
+                               {"credentials", {{"password", {{"config", {{"password", "another passphrase"}}}}}}}},
+                              "admin", "r");
+  EXPECT_THAT(dup, HasCode(Code::kAlreadyExists));
+  auto rows = *store_->ScanRows(projections::Identities::kName, "", "", 100000);
+  ASSERT_TRUE(store_->Rebuild(projections::Identities::kName).has_value());
+  EXPECT_EQ(*store_->ScanRows(projections::Identities::kName, "", "", 100000), rows);
+  Open();
+  EXPECT_EQ(service_->Get(ids[0])->state, "inactive");
+  EXPECT_THAT(service_->Get(ids[1]), HasCode(Code::kNotFound));
+}
+
+}  // namespace
+}  // namespace mneme::api
