@@ -9,6 +9,12 @@ using domain::identity::Identity;
 Result<Identity> Identities::Fold(domain::PersonalDataCipher& cipher, Identity state,
                                   const domain::EventEnvelope& event) {
   const std::string id = event.stream.substr(9);
+  if (event.decoded) {
+    if (const auto* decoded = std::any_cast<domain::identity::Event>(event.decoded)) {
+      state.id = id;
+      return domain::identity::Evolve(std::move(state), *decoded, event.time);
+    }
+  }
   MNEME_TRY(auto data, domain::OpenEventData(cipher, id, event.data));
   MNEME_TRY(auto decoded,
             domain::identity::Decode(event.type, event.schema, data.plain, data.personal));
@@ -23,12 +29,21 @@ Status Identities::Apply(const domain::EventEnvelope& event, domain::ProjectionW
   const std::string id = event.stream.substr(9);
   Identity before;
   before.id = id;
-  MNEME_TRY(auto row, rows.Get(RowKey(id)));
-  if (row) {
-    auto parsed = nlohmann::json::parse(*row, nullptr, false);
-    MNEME_TRY(before, domain::identity::FromJson(parsed));
+  // The state after this stream's previous event of the same append/chunk.
+  std::any* scratch = rows.Scratch(RowKey(id));
+  if (scratch && scratch->has_value()) {
+    before = std::any_cast<const Identity&>(*scratch);
+  } else {
+    MNEME_TRY(auto row, rows.Get(RowKey(id)));
+    if (row) {
+      auto parsed = nlohmann::json::parse(*row, nullptr, false);
+      MNEME_TRY(before, domain::identity::FromJson(parsed));
+    }
   }
   MNEME_TRY(auto after, Fold(cipher_, before, event));
+  if (scratch) {
+    *scratch = after;
+  }
   for (const auto& [type, cred] : before.credentials) {
     for (const auto& ident : cred.identifiers) {
       rows.Delete(CredentialKey(type, ident));

@@ -100,7 +100,7 @@ void AddIdentityRoutes(Router& router, IdentityService& service, std::string adm
                                     std::to_string(kBatchPatchLimit) + "."));
                }
                std::vector<json> results(items.size());
-               // Items are independent: several at once share the store's group commits.
+               // Items are independent: a few at once share the store's group commits.
                std::atomic<size_t> next{0};
                auto worker = [&] {
                  for (size_t i = next++; i < items.size(); i = next++) {
@@ -130,7 +130,7 @@ void AddIdentityRoutes(Router& router, IdentityService& service, std::string adm
                  }
                };
                std::vector<std::thread> threads;
-               const size_t n = std::min<size_t>(8, std::max<size_t>(1, items.size()));
+               const size_t n = std::min<size_t>(4, std::max<size_t>(1, items.size()));
                for (size_t t = 0; t < n; ++t) {
                  threads.emplace_back(worker);
                }

@@ -249,14 +249,20 @@ Result<Identity> IdentityService::Execute(const std::string& id, const Identity&
   domain::AppendRequest req;
   req.stream = domain::identity::StreamOf(id);
   req.expected = current.exists ? domain::ExpectedVersion::Any() : domain::ExpectedVersion::NoStream();
-  MNEME_TRY(auto key_op, cipher_.EnsureKey(id));
-  if (key_op) {
-    req.data_keys.push_back(*key_op);
+  if (current.exists) {
+    MNEME_TRY(auto key_op, cipher_.EnsureKey(id));
+    if (key_op) {
+      req.data_keys.push_back(*key_op);
+    }
+  } else {
+    MNEME_TRY(auto key_op, cipher_.CreateKey(id));
+    req.data_keys.push_back(std::move(key_op));
   }
   for (const auto& e : events) {
     auto enc = domain::identity::Encode(e);
     MNEME_TRY(auto data, domain::SealEventData(cipher_, id, enc.plain, enc.personal));
-    req.events.push_back(domain::NewEvent{enc.type, enc.schema, now, actor, request_id, std::move(data)});
+    req.events.push_back(
+        domain::NewEvent{enc.type, enc.schema, now, actor, request_id, std::move(data), e});
   }
   req.claims = domain::identity::ClaimChanges(current, after);
   auto appended = store_.Append(std::move(req));

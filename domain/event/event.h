@@ -6,6 +6,7 @@
 // personal data inside it is sealed by the caller before it gets here.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,8 +32,16 @@ struct EventEnvelope {
   std::string actor;       // identity id, "admin" or "system"
   std::string request_id;  // the HTTP request that caused it
   std::string data;        // JSON text
+  // In-process only, never stored: the appender's decoded form of `data`
+  // (e.g. a domain::identity::Event), so inline projections need not decode
+  // what the appender just encoded. Null when read back from the log.
+  const std::any* decoded = nullptr;
 
-  bool operator==(const EventEnvelope&) const = default;
+  bool operator==(const EventEnvelope& o) const {
+    return position == o.position && stream == o.stream && version == o.version &&
+           type == o.type && schema == o.schema && time == o.time && actor == o.actor &&
+           request_id == o.request_id && data == o.data;
+  }
 };
 
 // An event to append; the store assigns position and version.
@@ -43,6 +52,7 @@ struct NewEvent {
   std::string actor;
   std::string request_id;
   std::string data;
+  std::any decoded;  // optional, see EventEnvelope::decoded
 };
 
 // What the appender expects the stream's current version to be.

@@ -24,6 +24,9 @@ class PersonalDataCipher {
   // The data-key operation to append with the owner's first event, or
   // nullopt when the owner already has a key.
   virtual Result<std::optional<DataKeyOp>> EnsureKey(const std::string& owner) = 0;
+  // A fresh key for an owner that has none yet (a new identity), without the
+  // look-up EnsureKey makes.
+  virtual Result<DataKeyOp> CreateKey(const std::string& owner) = 0;
   virtual Result<std::string> Seal(const std::string& owner, const std::string& plaintext) = 0;
   // nullopt when the owner's key was erased (crypto-shredded).
   // Errors: kDataLoss (tampered), kUnavailable.

@@ -8,6 +8,7 @@
 // new version and a rebuild from position 0.
 #pragma once
 
+#include <any>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ class ProjectionWriter {
   virtual void Put(std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view key) = 0;
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  // A scratch slot the projection may use to carry decoded state between the
+  // events of one append (or one replay chunk); dropped with it, including on
+  // rollback. May return null (no scratch available).
+  virtual std::any* Scratch(std::string_view key) { return nullptr; }
 };
 
 class Projection {

@@ -35,13 +35,20 @@ Result<std::optional<domain::DataKeyOp>> PersonalDataVault::EnsureKey(const std:
   if (existing) {
     return std::optional<domain::DataKeyOp>();
   }
+  MNEME_TRY(auto op, CreateKey(owner));
+  return std::optional<domain::DataKeyOp>(std::move(op));
+}
+
+Result<domain::DataKeyOp> PersonalDataVault::CreateKey(const std::string& owner) {
   MNEME_TRY(auto key, keyring_.NewKey(owner));
   {
     std::lock_guard lock(mu_);
+    if (cache_.size() >= kMaxCachedKeys) {
+      cache_.clear();
+    }
     cache_[owner] = key.raw;
   }
-  return std::optional<domain::DataKeyOp>(
-      domain::DataKeyOp{domain::DataKeyAction::kPut, owner, key.wrapped});
+  return domain::DataKeyOp{domain::DataKeyAction::kPut, owner, key.wrapped};
 }
 
 Result<std::string> PersonalDataVault::Seal(const std::string& owner, const std::string& plaintext) {

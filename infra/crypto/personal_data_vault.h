@@ -23,6 +23,7 @@ class PersonalDataVault final : public domain::PersonalDataCipher {
   void SetStore(domain::EventStore* store) { store_ = store; }
 
   Result<std::optional<domain::DataKeyOp>> EnsureKey(const std::string& owner) override;
+  Result<domain::DataKeyOp> CreateKey(const std::string& owner) override;
   Result<std::string> Seal(const std::string& owner, const std::string& plaintext) override;
   Result<std::optional<std::string>> Open(const std::string& owner,
                                           const std::string& sealed) override;

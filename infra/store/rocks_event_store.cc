@@ -5,6 +5,7 @@
 #include <set>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
 #include "infra/store/encoding.h"
@@ -40,10 +41,16 @@ bool IsCoreCf(const std::string& name) {
 }
 
 // Rows of one projection inside a WriteBatchWithIndex.
+using Scratchpad = std::unordered_map<std::string, std::any>;
+
 class BatchRows final : public domain::ProjectionWriter {
  public:
-  BatchRows(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* wb, rocksdb::ColumnFamilyHandle* cf)
-      : db_(db), wb_(wb), cf_(cf) {}
+  BatchRows(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* wb, rocksdb::ColumnFamilyHandle* cf,
+            Scratchpad* scratch = nullptr)
+      : db_(db), wb_(wb), cf_(cf), scratch_(scratch) {}
+  std::any* Scratch(std::string_view key) override {
+    return scratch_ ? &(*scratch_)[std::string(key)] : nullptr;
+  }
   void Put(std::string_view key, std::string_view value) override {
     status_ = wb_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
                        rocksdb::Slice(value.data(), value.size()));
@@ -74,6 +81,7 @@ class BatchRows final : public domain::ProjectionWriter {
   rocksdb::DB* db_;
   rocksdb::WriteBatchWithIndex* wb_;
   rocksdb::ColumnFamilyHandle* cf_;
+  Scratchpad* scratch_;
   rocksdb::Status status_;
 };
 
@@ -93,6 +101,8 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.cache_index_and_filter_blocks = true;
+  // Claims, data keys and stream heads are mostly looked up while absent.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   store->cf_options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   store->cf_options_.write_buffer_size = 8 << 20;
   store->cf_options_.compression = rocksdb::kNoCompression;
@@ -438,6 +448,7 @@ Status RocksEventStore::Stage(Pending& p, rocksdb::WriteBatchWithIndex& wb,
       live.push_back(lp);
     }
   }
+  std::vector<Scratchpad> scratch(live.size());
   domain::EventEnvelope env;
   env.stream = req.stream;
   for (const auto& e : req.events) {
@@ -450,10 +461,12 @@ Status RocksEventStore::Stage(Pending& p, rocksdb::WriteBatchWithIndex& wb,
     env.actor = e.actor;
     env.request_id = e.request_id;
     env.data = e.data;
+    env.decoded = e.decoded.has_value() ? &e.decoded : nullptr;
     wb.Put(events_.get(), EncodeBe64(pos), EncodeEnvelope(env)).PermitUncheckedError();
     wb.Put(streams_.get(), StreamKey(req.stream, version), EncodeBe64(pos)).PermitUncheckedError();
-    for (auto& lp : live) {
-      BatchRows rows(db_.get(), &wb, lp.cf.get());
+    for (size_t k = 0; k < live.size(); ++k) {
+      auto& lp = live[k];
+      BatchRows rows(db_.get(), &wb, lp.cf.get(), &scratch[k]);
       auto applied = lp.projection->Apply(env, rows);
       if (!applied) {
         return rollback(applied.error());
@@ -669,9 +682,10 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
     return OkStatus();
   };
   size_t in_chunk = 0;
+  Scratchpad scratch;
   for (it->Seek(EncodeBe64(from)); it->Valid(); it->Next()) {
     MNEME_TRY(auto env, DecodeEnvelope(std::string_view(it->value().data(), it->value().size())));
-    BatchRows rows(db_.get(), wb.get(), cf);
+    BatchRows rows(db_.get(), wb.get(), cf, &scratch);
     MNEME_RETURN_IF_ERROR(projection.Apply(env, rows));
     MNEME_RETURN_IF_ERROR(rows.status());
     last = env.position.value();
@@ -679,6 +693,7 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
     if (++in_chunk == kReplayChunk) {
       MNEME_RETURN_IF_ERROR(flush());
       in_chunk = 0;
+      scratch.clear();
     }
   }
   if (!it->status().ok()) {
