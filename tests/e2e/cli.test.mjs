@@ -70,3 +70,15 @@ test('no endpoint is a clear error', () => {
   assert.equal(r.code, 1);
   assert.match(r.err, /admin endpoint/);
 });
+
+test('hashers argon2 calibrate prints parameters for the target, with progress', () => {
+  const r = spawnSync(binary, ['hashers', 'argon2', 'calibrate', '--expected-duration', '40ms',
+    '--expected-deviation', '200ms', '--start-memory', '4MB', '--max-memory', '256MB', '--parallelism', '1'],
+  { encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  const params = JSON.parse(r.stdout);
+  assert.match(params.memory, /^\d+KB$/);
+  assert.ok(params.iterations >= 1);
+  assert.equal(params.parallelism, 1);
+  assert.ok(r.stderr.split('\n').filter(Boolean).length >= 2, 'progress lines on stderr');
+});

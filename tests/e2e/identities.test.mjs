@@ -242,6 +242,14 @@ test('schemas are listed and fetched on the public port, by id or base64url id',
   const { data: byUrl } = await publicApi.getIdentitySchema({ id: 'ZGVmYXVsdA' });
   assert.deepEqual(byUrl, schema);
   await expectError(publicApi.getIdentitySchema({ id: 'nope' }), 404);
+  const firstPage = await publicApi.listIdentitySchemas({ pageSize: 1 });
+  assert.equal(firstPage.data.length, 1);
+  const token = /page_token=([^&>]+)[^>]*>;\s*rel="next"/.exec(firstPage.headers.link)?.[1];
+  assert.ok(token, firstPage.headers.link);
+  const secondPage = await publicApi.listIdentitySchemas({ pageSize: 1, pageToken: token });
+  assert.equal(secondPage.data.length, 1);
+  assert.notEqual(secondPage.data[0].id, firstPage.data[0].id);
+  assert.equal(/rel="next"/.test(secondPage.headers.link), false);
 });
 
 test('admin paths on the admin port without /admin redirect with 307', async () => {
