@@ -3,9 +3,11 @@
 #include <atomic>
 #include <thread>
 
+#include "api/admin/audit_service.h"
 #include "api/http/errors.h"
 #include "api/http/json_body.h"
 #include "api/http/pagination.h"
+#include "domain/common/time.h"
 
 namespace mneme::api {
 namespace {
@@ -35,7 +37,8 @@ Status CheckIncludes(const std::vector<std::string>& includes) {
 
 }  // namespace
 
-void AddIdentityRoutes(Router& router, IdentityService& service, std::string admin_base_url) {
+void AddIdentityRoutes(Router& router, IdentityService& service, AuditService& audit,
+                       std::string admin_base_url, EraseByDefault erase_default) {
   while (!admin_base_url.empty() && admin_base_url.back() == '/') {
     admin_base_url.pop_back();
   }
@@ -176,12 +179,55 @@ void AddIdentityRoutes(Router& router, IdentityService& service, std::string adm
                WriteJson(res, 200, service.Render(*patched, {}, true));
              });
   router.Add("DELETE", "/admin/identities/{id}",
-             [&service](const httplib::Request&, httplib::Response& res, RequestContext& ctx) {
-               auto done = service.Delete(ctx.params["id"], "admin", ctx.request_id);
+             [&service, erase_default](const httplib::Request& req, httplib::Response& res,
+                                       RequestContext& ctx) {
+               bool erase = erase_default == EraseByDefault::kYes;
+               if (req.has_param("erase")) {
+                 const std::string v = req.get_param_value("erase");
+                 if (v != "true" && v != "false") {
+                   return WriteError(res, Error(Code::kInvalidArgument, "erase must be true or false"));
+                 }
+                 erase = v == "true";
+               }
+               auto done = erase ? service.Erase(ctx.params["id"], "admin", ctx.request_id)
+                                 : service.Delete(ctx.params["id"], "admin", ctx.request_id);
                if (!done) {
                  return WriteError(res, done.error());
                }
                res.status = 204;
+             });
+  router.Add("GET", "/admin/identities/{id}/history",
+             [&audit](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+               if (req.has_param("at")) {
+                 auto at = ParseRfc3339(req.get_param_value("at"));
+                 if (!at) {
+                   return WriteError(res, at.error());
+                 }
+                 auto state = audit.At(ctx.params["id"], *at);
+                 if (!state) {
+                   return WriteError(res, state.error());
+                 }
+                 return WriteJson(res, 200, *state);
+               }
+               auto page = ParsePageRequest(req, 250, 1000);
+               if (!page) {
+                 return WriteError(res, page.error());
+               }
+               uint64_t from = 1;
+               if (!page->token.empty()) {
+                 char* end = nullptr;
+                 from = std::strtoull(page->token.c_str(), &end, 10);
+                 if (*end != '\0' || from == 0) {
+                   return WriteError(res, Error(Code::kInvalidArgument, "page_token is malformed"));
+                 }
+               }
+               auto history = audit.History(ctx.params["id"], from, page->size);
+               if (!history) {
+                 return WriteError(res, history.error());
+               }
+               SetLinkHeader(res, "/admin/identities/" + ctx.params["id"] + "/history", page->size,
+                             history->next_version ? std::to_string(history->next_version) : "");
+               WriteJson(res, 200, history->events);
              });
   router.Add("DELETE", "/admin/identities/{id}/credentials/{type}",
              [&service](const httplib::Request&, httplib::Response& res, RequestContext& ctx) {

@@ -10,6 +10,12 @@ namespace mneme::api {
 
 constexpr size_t kBatchPatchLimit = 2000;
 
-void AddIdentityRoutes(Router& router, IdentityService& service, std::string admin_base_url);
+enum class EraseByDefault { kNo, kYes };
+
+class AuditService;
+// erase_default: whether DELETE erases without ?erase=true
+// (mneme.identities.erase_on_delete).
+void AddIdentityRoutes(Router& router, IdentityService& service, AuditService& audit,
+                       std::string admin_base_url, EraseByDefault erase_default);
 
 }  // namespace mneme::api

@@ -396,6 +396,39 @@ Status IdentityService::Delete(const std::string& id, const std::string& actor,
   return OkStatus();
 }
 
+Status IdentityService::Erase(const std::string& id, const std::string& actor,
+                              const std::string& request_id) {
+  if (!IsUuid(id)) {
+    return MakeError(Code::kNotFound, "Unable to locate the resource");
+  }
+  const std::string lower = Lower(id);
+  MNEME_TRY(auto events, store_.ReadStream(domain::identity::StreamOf(lower), StreamVersion(1)));
+  Identity current;
+  current.id = lower;
+  for (const auto& e : events) {
+    MNEME_TRY(current, projections::Identities::Fold(cipher_, current, e));
+  }
+  MNEME_TRY(auto decided, domain::identity::Decide(current, domain::identity::EraseIdentity{}));
+  const auto now = clock_.Now();
+  Identity after = current;
+  domain::AppendRequest req;
+  req.stream = domain::identity::StreamOf(lower);
+  req.expected = domain::ExpectedVersion::Exact(events.size());
+  for (const auto& e : decided) {
+    after = domain::identity::Evolve(after, e, now);
+    auto enc = domain::identity::Encode(e);
+    MNEME_TRY(auto data, domain::SealEventData(cipher_, lower, enc.plain, enc.personal));
+    req.events.push_back(
+        domain::NewEvent{enc.type, enc.schema, now, actor, request_id, std::move(data), e});
+  }
+  req.claims = domain::identity::ClaimChanges(current, after);
+  req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, lower, ""});
+  MNEME_TRY(auto appended, store_.Append(std::move(req)));
+  (void)appended;
+  cipher_.Forget(lower);
+  return store_.CompactDeleted();
+}
+
 Status IdentityService::DeleteCredential(const std::string& id, const std::string& type,
                                          const std::string& actor, const std::string& request_id) {
   MNEME_TRY(auto current, Load(id));

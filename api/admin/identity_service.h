@@ -57,6 +57,11 @@ class IdentityService {
   Result<domain::identity::Identity> Patch(const std::string& id, const nlohmann::json& patch,
                                            const std::string& actor, const std::string& request_id);
   Status Delete(const std::string& id, const std::string& actor, const std::string& request_id);
+  // Deletes (if needed) and crypto-shreds: the data key goes in the same
+  // append as identity.erased, then the store compacts so no file keeps the
+  // plaintext rows or claims. Works on an identity deleted earlier too.
+  // Errors: kNotFound (never existed or already erased).
+  Status Erase(const std::string& id, const std::string& actor, const std::string& request_id);
   Status DeleteCredential(const std::string& id, const std::string& type,
                           const std::string& actor, const std::string& request_id);
 

@@ -56,7 +56,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(ServerOptions options, Ro
     setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
   });
   svr.set_keep_alive_max_count(10000);
-  svr.set_keep_alive_timeout(30);
+  // Idle keep-alive connections hold a pool thread and delay a graceful
+  // stop by up to this long, so keep it short.
+  svr.set_keep_alive_timeout(5);
   svr.set_read_timeout(15, 0);
   svr.set_write_timeout(60, 0);
   svr.set_payload_max_length(s->options_.max_body_bytes);

@@ -95,6 +95,8 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   app->log_->info("store open head={}", app->store_->Head().value());
   app->identity_service_ = std::make_unique<api::IdentityService>(
       *app->store_, *app->store_, *app->vault_, *app->schemas_, *app->hasher_, app->clock_, app->ids_);
+  app->audit_service_ =
+      std::make_unique<api::AuditService>(*app->store_, *app->vault_, *app->identity_service_);
 
   auto* store = app->store_.get();
   api::ReadinessProbe ready = [store] { return store->Healthy(); };
@@ -105,7 +107,10 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   api::Router admin_routes;
   api::AddHealthRoutes(admin_routes, "/admin", ready);
   api::AddVersionRoute(admin_routes, "/admin");
-  api::AddIdentityRoutes(admin_routes, *app->identity_service_, config.admin_api.base_url);
+  const bool erase = config.GetString("mneme.identities.erase_on_delete", "false") == "true";
+  api::AddIdentityRoutes(admin_routes, *app->identity_service_, *app->audit_service_,
+                         config.admin_api.base_url,
+                         erase ? api::EraseByDefault::kYes : api::EraseByDefault::kNo);
 
   api::ServerOptions public_options{"public", config.public_api.host, config.public_api.port,
                                     config.public_api.threads, 5 * 1024 * 1024,

@@ -15,6 +15,7 @@
 
 #include <spdlog/logger.h>
 
+#include "api/admin/audit_service.h"
 #include "api/admin/identity_service.h"
 #include "api/http/server.h"
 #include "api/schemas.h"
@@ -62,6 +63,7 @@ class App {
   std::filesystem::path temp_dir_;  // for dsn: memory
   std::unique_ptr<infra::store::RocksEventStore> store_;
   std::unique_ptr<api::IdentityService> identity_service_;
+  std::unique_ptr<api::AuditService> audit_service_;
   std::unique_ptr<api::HttpServer> public_;
   std::unique_ptr<api::HttpServer> admin_;
 };

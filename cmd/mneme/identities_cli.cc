@@ -1,5 +1,7 @@
 #include "cmd/mneme/identities_cli.h"
 
+#include "cmd/mneme/admin_client.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -56,18 +58,6 @@ void Print(const std::vector<json>& identities, const std::string& format) {
 int Fail(const std::string& what) {
   std::fprintf(stderr, "mneme identities: %s\n", what.c_str());
   return 1;
-}
-
-std::string ErrorText(const httplib::Result& r) {
-  if (!r) {
-    return "cannot reach the admin API: " + httplib::to_string(r.error());
-  }
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_discarded() && j.contains("error")) {
-    return "HTTP " + std::to_string(r->status) + ": " + j["error"].value("reason", "") + " " +
-           j["error"].value("message", "");
-  }
-  return "HTTP " + std::to_string(r->status);
 }
 
 int Import(httplib::Client& client, const Options& o) {
@@ -143,9 +133,6 @@ int Import(httplib::Client& client, const Options& o) {
 
 int IdentitiesCli(const std::vector<std::string>& args) {
   Options o;
-  if (const char* env = std::getenv("KRATOS_ADMIN_URL")) {
-    o.endpoint = env;
-  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : ""; };
@@ -170,6 +157,7 @@ int IdentitiesCli(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  o.endpoint = AdminEndpoint(o.endpoint);
   if (o.endpoint.empty()) {
     return Fail("give the admin endpoint with -e URL or KRATOS_ADMIN_URL");
   }
@@ -179,12 +167,8 @@ int IdentitiesCli(const std::vector<std::string>& args) {
   if (o.format == "json-pretty") {
     o.format = "json";
   }
-  while (!o.endpoint.empty() && o.endpoint.back() == '/') {
-    o.endpoint.pop_back();
-  }
-  httplib::Client client(o.endpoint);
-  client.set_read_timeout(300);
-  client.set_follow_location(true);
+  auto owned_client = AdminClient(o.endpoint);
+  httplib::Client& client = *owned_client;
   if (o.command == "import") {
     return Import(client, o);
   }

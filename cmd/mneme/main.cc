@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/mneme/app.h"
+#include "cmd/mneme/audit_cli.h"
 #include "cmd/mneme/hashers_cli.h"
 #include "cmd/mneme/identities_cli.h"
 
@@ -16,6 +17,7 @@ constexpr const char* kUsage = R"(mneme: a Kratos-compatible identity server on 
 Usage:
   mneme serve -c FILE [-c FILE ...] [--dev] [--watch-courier] [--sqa-opt-out]
   mneme identities import FILE|- | list | get ID... | delete ID...  [-e URL] [--format table|json]
+  mneme audit identity ID [--at RFC3339] [--format table|json] | export ID  [-e URL]
   mneme hashers argon2 calibrate [--expected-duration 500ms] [--max-memory 1GB] [-q]
   mneme version
   mneme help
@@ -83,6 +85,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "identities" || args[0] == "identity") {
     return mneme::cmd::IdentitiesCli(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args[0] == "audit") {
+    return mneme::cmd::AuditCli(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "hashers") {
     return mneme::cmd::HashersCli(std::vector<std::string>(args.begin() + 1, args.end()));

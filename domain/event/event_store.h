@@ -53,6 +53,12 @@ class EventStore {
 
   // The wrapped data key of an identity, if it exists (not erased).
   virtual Result<std::optional<std::string>> DataKey(const std::string& owner) = 0;
+
+  // Makes deletions physical: flushes memtables (so write-ahead logs holding
+  // deleted values are retired) and compacts every family to the bottom, so
+  // no file keeps a deleted value or key. Slow; used after an erasure.
+  // Errors: kUnavailable.
+  virtual Status CompactDeleted() = 0;
 };
 
 }  // namespace mneme::domain

@@ -28,6 +28,8 @@ class PersonalDataCipher {
   // look-up EnsureKey makes.
   virtual Result<DataKeyOp> CreateKey(const std::string& owner) = 0;
   virtual Result<std::string> Seal(const std::string& owner, const std::string& plaintext) = 0;
+  // Drops any cached copy of the owner's key (after its erasure).
+  virtual void Forget(const std::string& owner) = 0;
   // nullopt when the owner's key was erased (crypto-shredded).
   // Errors: kDataLoss (tampered), kUnavailable.
   virtual Result<std::optional<std::string>> Open(const std::string& owner,

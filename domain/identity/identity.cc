@@ -132,6 +132,17 @@ Result<std::vector<Event>> Decide(const Identity& state, const Command& command)
             }
             return std::vector<Event>{AddressVerified{c.address_id}};
           },
+          [&](const EraseIdentity&) -> Result<std::vector<Event>> {
+            if (!state.exists || state.erased) {
+              return MakeError(Code::kNotFound, "identity not found");
+            }
+            std::vector<Event> out;
+            if (!state.deleted) {
+              out.push_back(IdentityDeleted{});
+            }
+            out.push_back(IdentityErased{});
+            return out;
+          },
           [&](const DeleteIdentity&) -> Result<std::vector<Event>> {
             if (!state.exists || state.deleted) {
               return MakeError(Code::kNotFound, "identity not found");
@@ -187,6 +198,7 @@ Identity Evolve(Identity s, const Event& event, Timestamp at) {
                    }
                  },
                  [&](const IdentityDeleted&) { s.deleted = true; },
+                 [&](const IdentityErased&) { s.erased = true; },
              },
              event);
   s.updated_at = at;

@@ -56,6 +56,7 @@ struct Identity {
   std::string id;
   bool exists = false;
   bool deleted = false;
+  bool erased = false;
   std::string schema_id;
   std::string state = "active";  // active | inactive
   std::optional<Timestamp> state_changed_at;
@@ -113,10 +114,15 @@ struct AddressVerified {
 struct IdentityDeleted {
   static constexpr const char* kType = "identity.deleted";
 };
+// The identity's data key was destroyed: its personal data in the log can no
+// longer be read (crypto-shredding). Always after identity.deleted.
+struct IdentityErased {
+  static constexpr const char* kType = "identity.erased";
+};
 
 using Event = std::variant<IdentityCreated, TraitsUpdated, StateChanged, MetadataPublicUpdated,
                            MetadataAdminUpdated, CredentialSet, CredentialRemoved,
-                           AddressVerified, IdentityDeleted>;
+                           AddressVerified, IdentityDeleted, IdentityErased>;
 
 std::string TypeOf(const Event& e);
 
@@ -161,9 +167,12 @@ struct VerifyAddress {
   std::string address_id;
 };
 struct DeleteIdentity {};
+// Delete (if not yet deleted) and crypto-shred. Errors: kNotFound (never
+// existed, or already erased).
+struct EraseIdentity {};
 
 using Command = std::variant<CreateIdentity, UpdateIdentity, RemoveCredential, SetCredentialConfig,
-                             VerifyAddress, DeleteIdentity>;
+                             VerifyAddress, DeleteIdentity, EraseIdentity>;
 
 // Errors: kAlreadyExists (create on an existing id), kNotFound (anything
 // else on a missing or deleted identity, or an unknown credential/address),

@@ -133,6 +133,7 @@ EncodedEvent Encode(const Event& event) {
                  [&](const CredentialRemoved& e) { out.plain = {{"type", e.type}}; },
                  [&](const AddressVerified& e) { out.plain = {{"address_id", e.address_id}}; },
                  [&](const IdentityDeleted&) {},
+                 [&](const IdentityErased&) {},
              },
              event);
   return out;
@@ -190,6 +191,9 @@ Result<Event> Decode(const std::string& type, uint32_t schema, const json& plain
   if (type == IdentityDeleted::kType) {
     return Event{IdentityDeleted{}};
   }
+  if (type == IdentityErased::kType) {
+    return Event{IdentityErased{}};
+  }
   return MakeError(Code::kDataLoss, "unknown identity event type " + type);
 }
 
@@ -201,6 +205,7 @@ json ToJson(const Identity& i) {
   json out = {{"id", i.id},
               {"exists", i.exists},
               {"deleted", i.deleted},
+              {"erased", i.erased},
               {"schema_id", i.schema_id},
               {"state", i.state},
               {"traits", i.traits},
@@ -225,6 +230,7 @@ Result<Identity> FromJson(const json& j) {
   i.id = j.value("id", "");
   i.exists = j.value("exists", false);
   i.deleted = j.value("deleted", false);
+  i.erased = j.value("erased", false);
   i.schema_id = j.value("schema_id", "");
   i.state = j.value("state", "active");
   i.traits = j.value("traits", json::object());

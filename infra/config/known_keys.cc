@@ -115,6 +115,7 @@ constexpr const char* kShape = R"json({
   "config_version": "string",
   "mneme": {
     "serve": {"public": {"threads": "int"}, "admin": {"threads": "int"}},
+    "identities": {"erase_on_delete": "bool"},
     "kafka": "any",
     "retention": "any",
     "replica": "any"

@@ -27,8 +27,7 @@ class PersonalDataVault final : public domain::PersonalDataCipher {
   Result<std::string> Seal(const std::string& owner, const std::string& plaintext) override;
   Result<std::optional<std::string>> Open(const std::string& owner,
                                           const std::string& sealed) override;
-  // Drops a cached key (after erasure).
-  void Forget(const std::string& owner);
+  void Forget(const std::string& owner) override;
 
  private:
   Result<std::optional<std::string>> RawKey(const std::string& owner);

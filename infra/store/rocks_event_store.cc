@@ -116,6 +116,10 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // A MANIFEST records the first and last key of every table file, and keys
+  // can hold personal values (claims). Rolling it on every change keeps only
+  // the live files' bounds, so an erasure leaves no key behind in an old one.
+  db_options.max_manifest_file_size = 1;
 
   std::vector<std::string> existing;
   auto ls = rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing);
@@ -755,6 +759,44 @@ Status RocksEventStore::Rebuild(const std::string& name, const ProgressFn& progr
     db_->DropColumnFamily(cf.get()).PermitUncheckedError();
   }
   return outcome;
+}
+
+Status RocksEventStore::CompactDeleted() {
+  if (!open_) {
+    return MakeError(Code::kUnavailable, "store is closed");
+  }
+  std::vector<CfPtr> families = {events_, streams_, unique_, keys_, meta_};
+  {
+    std::lock_guard lock(projections_mu_);
+    for (auto& [name, lp] : projections_) {
+      families.push_back(lp.cf);
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (auto& f : families) {
+    handles.push_back(f.get());
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  auto s = db_->Flush(flush, handles);
+  if (!s.ok()) {
+    return tl::unexpected(FromRocks(s, "flush"));
+  }
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  compact.exclusive_manual_compaction = false;
+  for (auto* h : handles) {
+    s = db_->CompactRange(compact, h, nullptr, nullptr);
+    if (!s.ok()) {
+      return tl::unexpected(FromRocks(s, "compact " + h->GetName()));
+    }
+  }
+  // Retire write-ahead logs whose contents are now in compacted files.
+  s = db_->FlushWAL(true);
+  if (!s.ok()) {
+    return tl::unexpected(FromRocks(s, "sync"));
+  }
+  return OkStatus();
 }
 
 Status RocksEventStore::Healthy() const {

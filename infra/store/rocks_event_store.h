@@ -83,6 +83,7 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   Result<std::optional<std::string>> ClaimOwner(const std::string& kind,
                                                 const std::string& value) override;
   Result<std::optional<std::string>> DataKey(const std::string& owner) override;
+  Status CompactDeleted() override;
 
   // ProjectionReader
   Result<std::optional<std::string>> GetRow(const std::string& projection,

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const binary = process.env.MNEME_BINARY ?? join(root, 'build', 'mneme');
 
-export async function startServer({ extraConfig = '', env = {} } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'mneme-e2e-'));
+export async function startServer({ extraConfig = '', env = {}, dir = undefined, keep = false } = {}) {
+  dir = dir ?? mkdtempSync(join(tmpdir(), 'mneme-e2e-'));
   const config = join(dir, 'mneme.yml');
   writeFileSync(config, [
     `dsn: ${join(dir, 'store')}`,
@@ -55,7 +55,7 @@ export async function startServer({ extraConfig = '', env = {} } = {}) {
       const exited = new Promise((r) => child.on('exit', r));
       child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
