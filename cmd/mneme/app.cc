@@ -13,39 +13,6 @@
 #include "infra/logging/logging.h"
 
 namespace mneme::cmd {
-namespace {
-
-// The key-encryption keys: secrets.cipher, or (when unset) a key generated
-// once and kept in the store directory, with a warning.
-Result<std::vector<std::string>> KeyEncryptionKeys(const infra::config::Config& config,
-                                                   const std::string& store_path,
-                                                   spdlog::logger& log) {
-  if (!config.secrets_cipher.empty()) {
-    return config.secrets_cipher;
-  }
-  std::filesystem::create_directories(store_path);
-  const auto path = std::filesystem::path(store_path) / "mneme-generated-kek";
-  std::string key;
-  if (std::ifstream in(path); in) {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    key = ss.str();
-  }
-  if (key.size() != 32) {
-    key = infra::crypto::Base64UrlEncode(infra::crypto::RandomBytes(24));  // 32 characters
-    std::ofstream out(path, std::ios::trunc);
-    out << key;
-    if (!out) {
-      return MakeError(Code::kUnavailable, "cannot write " + path.string());
-    }
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  }
-  log.warn("secrets.cipher is not set: personal data is sealed with a generated key kept in {}; "
-           "set secrets.cipher in production", path.string());
-  return std::vector<std::string>{key};
-}
-
-}  // namespace
 
 Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
                                          const infra::config::Environment& env) {
@@ -60,16 +27,6 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   }
   MNEME_RETURN_IF_ERROR(infra::config::CheckResources(config));
 
-  std::string path = config.store_path;
-  if (config.dsn_kind == infra::config::DsnKind::kMemory) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mneme-memory-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      return MakeError(Code::kUnavailable, "cannot create a temporary directory for dsn: memory");
-    }
-    app->temp_dir_ = tmpl;
-    path = tmpl;
-  }
-  app->log_->info("opening store dsn={} path={}", infra::config::RedactDsn(config.dsn), path);
   MNEME_TRY(auto documents, infra::config::LoadSchemaDocuments(config));
   std::vector<api::SchemaRegistry::Source> sources;
   for (auto& d : documents) {
@@ -82,23 +39,17 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
                                                                  : infra::hash::DevMode::kOff));
   MNEME_TRY(app->hasher_, infra::hash::Hasher::Create(hasher_config));
 
-  MNEME_TRY(auto keks, KeyEncryptionKeys(config, path, *app->log_));
-  app->vault_ = std::make_unique<infra::crypto::PersonalDataVault>(infra::crypto::DataKeyring(keks));
-  app->identities_ = std::make_unique<projections::Identities>(*app->vault_);
-  infra::store::StoreOptions store_options;
-  store_options.path = path;
-  store_options.catch_up_on_open = false;  // the identities projection reads data keys
-  MNEME_TRY(app->store_, infra::store::RocksEventStore::Open(
-                             store_options, {&app->stream_stats_, app->identities_.get()}));
-  app->vault_->SetStore(app->store_.get());
-  MNEME_RETURN_IF_ERROR(app->store_->CatchUpProjections());
+  MNEME_TRY(app->assembled_, AssembleStore(config, *app->log_));
+  app->store_ = app->assembled_->store.get();
+  MNEME_RETURN_IF_ERROR(CheckStoreReady(*app->assembled_, flags.config_files.front()));
   app->log_->info("store open head={}", app->store_->Head().value());
   app->identity_service_ = std::make_unique<api::IdentityService>(
-      *app->store_, *app->store_, *app->vault_, *app->schemas_, *app->hasher_, app->clock_, app->ids_);
+      *app->store_, *app->store_, *app->assembled_->vault, *app->schemas_, *app->hasher_, app->clock_, app->ids_);
   app->audit_service_ =
-      std::make_unique<api::AuditService>(*app->store_, *app->vault_, *app->identity_service_);
+      std::make_unique<api::AuditService>(*app->store_, *app->assembled_->vault,
+                                          *app->identity_service_);
 
-  auto* store = app->store_.get();
+  auto* store = app->store_;
   api::ReadinessProbe ready = [store] { return store->Healthy(); };
 
   api::Router public_routes;
@@ -141,15 +92,16 @@ void App::Shutdown() {
   if (admin_) {
     admin_->Stop();
   }
-  if (store_) {
-    store_->Close();
-    store_.reset();
+  if (assembled_) {
+    assembled_->store->Close();
     log_->info("store closed");
-  }
-  if (!temp_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(temp_dir_, ec);
-    temp_dir_.clear();
+    const auto temp_dir = assembled_->temp_dir;
+    assembled_.reset();
+    store_ = nullptr;
+    if (!temp_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(temp_dir, ec);
+    }
   }
 }
 

@@ -19,6 +19,7 @@
 #include "api/admin/identity_service.h"
 #include "api/http/server.h"
 #include "api/schemas.h"
+#include "cmd/common/store_assembly.h"
 #include "infra/crypto/personal_data_vault.h"
 #include "infra/hash/hasher.h"
 #include "projections/identities.h"
@@ -55,13 +56,10 @@ class App {
   std::shared_ptr<spdlog::logger> log_;
   infra::system::SystemClock clock_;
   infra::system::RandomIdGenerator ids_;
-  projections::StreamStats stream_stats_;
-  std::unique_ptr<infra::crypto::PersonalDataVault> vault_;
-  std::unique_ptr<projections::Identities> identities_;
   std::unique_ptr<infra::hash::Hasher> hasher_;
   std::unique_ptr<api::SchemaRegistry> schemas_;
-  std::filesystem::path temp_dir_;  // for dsn: memory
-  std::unique_ptr<infra::store::RocksEventStore> store_;
+  std::unique_ptr<AssembledStore> assembled_;
+  infra::store::RocksEventStore* store_ = nullptr;
   std::unique_ptr<api::IdentityService> identity_service_;
   std::unique_ptr<api::AuditService> audit_service_;
   std::unique_ptr<api::HttpServer> public_;

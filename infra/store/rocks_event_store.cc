@@ -161,30 +161,30 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
   store->keys_ = by_name[kKeysCf];
   store->meta_ = by_name[kMetaCf];
 
-  // Layout version.
+  // Layout version: recorded when a new store is created; an existing store
+  // keeps what it has until mneme-migrate upgrades it.
   std::string value;
   s = db->Get(rocksdb::ReadOptions(), store->meta_.get(), rocksdb::Slice(kLayoutKey.data(), kLayoutKey.size()), &value);
-  if (s.IsNotFound()) {
-    auto put = db->Put(rocksdb::WriteOptions(), store->meta_.get(),
-                       rocksdb::Slice(kLayoutKey.data(), kLayoutKey.size()),
-                       std::to_string(kLayoutVersion));
-    if (!put.ok()) {
-      return tl::unexpected(FromRocks(put, "write layout version"));
+  if (s.ok()) {
+    char* end = nullptr;
+    store->stored_layout_ = static_cast<uint32_t>(std::strtoul(value.c_str(), &end, 10));
+    if (store->stored_layout_ > kLayoutVersion) {
+      return MakeError(Code::kFailedPrecondition,
+                       "store layout version " + value + " is newer than this binary understands (" +
+                           std::to_string(kLayoutVersion) + "): use a newer mneme");
     }
-  } else if (!s.ok()) {
+  } else if (!s.IsNotFound()) {
     return tl::unexpected(FromRocks(s, "read layout version"));
-  } else if (std::stoul(value) > kLayoutVersion) {
-    return MakeError(Code::kFailedPrecondition,
-                     "store layout version " + value + " is newer than this binary understands (" +
-                         std::to_string(kLayoutVersion) + ")");
   }
-
   // Head: the last committed position.
   s = db->Get(rocksdb::ReadOptions(), store->meta_.get(), rocksdb::Slice(kHeadKey.data(), kHeadKey.size()), &value);
   if (s.ok() && value.size() == 8) {
     store->head_ = DecodeBe64(value);
   } else if (!s.IsNotFound()) {
     return tl::unexpected(FromRocks(s, "read head"));
+  }
+  if (store->stored_layout_ == 0 && store->head_ == 0) {
+    MNEME_RETURN_IF_ERROR(store->SetLayoutVersion(kLayoutVersion));
   }
 
   // Projections: find each one's live family, create and fill new ones.
@@ -234,7 +234,8 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
   return store;
 }
 
-Status RocksEventStore::CatchUpProjections() {
+Status RocksEventStore::CatchUpProjections(
+    const std::function<void(const std::string&, uint64_t, uint64_t)>& progress) {
   std::vector<LiveProjection> live;
   {
     std::lock_guard lock(projections_mu_);
@@ -245,10 +246,57 @@ Status RocksEventStore::CatchUpProjections() {
   for (auto& lp : live) {
     MNEME_TRY(auto ckpt, Checkpoint(lp.projection->Name()));
     if (ckpt.value() < head_) {
-      MNEME_RETURN_IF_ERROR(ReplayInto(*lp.projection, lp.cf.get(), ckpt.value() + 1, head_, {}));
+      const std::string name = lp.projection->Name();
+      ProgressFn each;
+      if (progress) {
+        each = [&](uint64_t done, uint64_t total) { progress(name, done, total); };
+      }
+      MNEME_RETURN_IF_ERROR(ReplayInto(*lp.projection, lp.cf.get(), ckpt.value() + 1, head_, each));
     }
   }
   return OkStatus();
+}
+
+Status RocksEventStore::SetLayoutVersion(uint32_t version) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = db_->Put(wo, meta_.get(), rocksdb::Slice(kLayoutKey.data(), kLayoutKey.size()),
+                    std::to_string(version));
+  if (!s.ok()) {
+    return tl::unexpected(FromRocks(s, "write layout version"));
+  }
+  stored_layout_ = version;
+  return OkStatus();
+}
+
+Status RocksEventStore::ReplaceEvents(const std::vector<domain::EventEnvelope>& events) {
+  rocksdb::WriteBatch batch;
+  for (const auto& e : events) {
+    batch.Put(events_.get(), EncodeBe64(e.position.value()), EncodeEnvelope(e)).PermitUncheckedError();
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = db_->Write(wo, &batch);
+  if (!s.ok()) {
+    return tl::unexpected(FromRocks(s, "rewrite events"));
+  }
+  return OkStatus();
+}
+
+Result<std::vector<ProjectionStatus>> RocksEventStore::ProjectionStatuses() {
+  std::vector<std::pair<std::string, std::string>> names;
+  {
+    std::lock_guard lock(projections_mu_);
+    for (auto& [name, lp] : projections_) {
+      names.emplace_back(name, lp.cf->GetName());
+    }
+  }
+  std::vector<ProjectionStatus> out;
+  for (auto& [name, cf] : names) {
+    MNEME_TRY(auto ckpt, Checkpoint(name));
+    out.push_back(ProjectionStatus{name, cf, ckpt.value()});
+  }
+  return out;
 }
 
 RocksEventStore::~RocksEventStore() { Close(); }

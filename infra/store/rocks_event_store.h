@@ -54,6 +54,12 @@ struct StoreOptions {
 // Progress of a long job, called every few thousand events.
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
+struct ProjectionStatus {
+  std::string name;           // versioned, e.g. "identities_v1"
+  std::string column_family;  // the live family (a rebuild's "<name>.r<N>")
+  uint64_t checkpoint = 0;    // last position folded
+};
+
 class RocksEventStore final : public domain::EventStore, public domain::ProjectionReader {
  public:
   // Opens (creating if missing) the store at options.path and folds nothing:
@@ -99,8 +105,21 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   // replay. Errors: kNotFound (unknown projection), kUnavailable.
   Status Rebuild(const std::string& projection, const ProgressFn& progress = {});
 
-  // Folds into every projection the events after its checkpoint.
-  Status CatchUpProjections();
+  // Folds into every projection the events after its checkpoint, in chunks
+  // that each commit rows and checkpoint together: a killed catch-up resumes
+  // where it stopped. progress(name, done, total).
+  Status CatchUpProjections(
+      const std::function<void(const std::string&, uint64_t, uint64_t)>& progress = {});
+
+  // The layout version recorded in the store: 0 for a store that has events
+  // but no version (made before versions existed). A new store records
+  // kLayoutVersion when it is created.
+  uint32_t StoredLayoutVersion() const { return stored_layout_; }
+  Status SetLayoutVersion(uint32_t version);
+  // Rewrites stored events in place (same position, stream and version), in
+  // one synced batch: the migrator's upcasting. Errors: kUnavailable.
+  Status ReplaceEvents(const std::vector<domain::EventEnvelope>& events);
+  Result<std::vector<ProjectionStatus>> ProjectionStatuses();
 
   // Ready means open, writable and with no background error.
   Status Healthy() const;
@@ -157,6 +176,7 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   mutable std::mutex head_mu_;
   std::condition_variable head_cv_;
   std::atomic<uint64_t> head_{0};
+  uint32_t stored_layout_ = 0;
   std::atomic<bool> open_{false};
   std::atomic<bool> write_failed_{false};
   std::atomic<uint64_t> synced_writes_{0};
