@@ -49,7 +49,9 @@ Status Identities::Apply(const domain::EventEnvelope& event, domain::ProjectionW
       rows.Delete(CredentialKey(type, ident));
     }
   }
-  if (after.deleted) {
+  // Deleted, or an event for an identity this model no longer holds (the
+  // erasure of one deleted earlier): no row.
+  if (after.deleted || !after.exists) {
     rows.Delete(RowKey(id));
     return OkStatus();
   }
