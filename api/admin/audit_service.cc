@@ -68,6 +68,8 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_v
   }
   HistoryPage page;
   Identity state;
+  json before_view = json::object();  // the view of `state`, kept to diff against
+  bool before_view_valid = true;
   for (const auto& e : events) {
     MNEME_TRY(auto folded, FoldOne(cipher_, state, e));
     if (e.version.value() >= from_version) {
@@ -75,19 +77,27 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_v
         page.next_version = e.version.value();
         break;
       }
+      if (!before_view_valid) {
+        before_view = AuditView(identities_, state);
+      }
       json item = {{"position", e.position.value()},
                    {"version", e.version.value()},
                    {"type", e.type},
                    {"time", FormatRfc3339(e.time)},
                    {"actor", e.actor},
                    {"request_id", e.request_id}};
+      json after_view = AuditView(identities_, folded.state);
       if (folded.erased) {
         item["erased"] = true;
         item["changes"] = nullptr;
       } else {
-        item["changes"] = json::diff(AuditView(identities_, state), AuditView(identities_, folded.state));
+        item["changes"] = json::diff(before_view, after_view);
       }
       page.events.push_back(std::move(item));
+      before_view = std::move(after_view);
+      before_view_valid = true;
+    } else {
+      before_view_valid = false;
     }
     state = std::move(folded.state);
   }
