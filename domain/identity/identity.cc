@@ -241,19 +241,23 @@ std::vector<Claim> ClaimChanges(const Identity& before, const Identity& after) {
   return out;
 }
 
-std::vector<VerifiableAddress> MergeVerifiable(
-    const std::vector<VerifiableAddress>& existing,
-    const std::vector<std::pair<std::string, std::string>>& wanted, IdGenerator& ids,
-    Timestamp now) {
-  std::vector<VerifiableAddress> out;
+namespace {
+
+// Keeps addresses that stay (same value and via), adds new ones with fresh ids.
+template <class Address>
+std::vector<Address> MergeAddresses(const std::vector<Address>& existing,
+                                    const std::vector<std::pair<std::string, std::string>>& wanted,
+                                    IdGenerator& ids, Timestamp now) {
+  std::vector<Address> out;
+  auto same = [](const std::string& value, const std::string& via) {
+    return [&value, &via](const Address& a) { return a.value == value && a.via == via; };
+  };
   for (const auto& [value, via] : wanted) {
-    auto it = std::find_if(existing.begin(), existing.end(),
-                           [&](const auto& a) { return a.value == value && a.via == via; });
+    auto it = std::find_if(existing.begin(), existing.end(), same(value, via));
     if (it != existing.end()) {
       out.push_back(*it);
-    } else if (std::none_of(out.begin(), out.end(),
-                            [&](const auto& a) { return a.value == value && a.via == via; })) {
-      VerifiableAddress a;
+    } else if (std::none_of(out.begin(), out.end(), same(value, via))) {
+      Address a;
       a.id = ids.NewUuid();
       a.value = value;
       a.via = via;
@@ -264,27 +268,20 @@ std::vector<VerifiableAddress> MergeVerifiable(
   return out;
 }
 
+}  // namespace
+
+std::vector<VerifiableAddress> MergeVerifiable(
+    const std::vector<VerifiableAddress>& existing,
+    const std::vector<std::pair<std::string, std::string>>& wanted, IdGenerator& ids,
+    Timestamp now) {
+  return MergeAddresses(existing, wanted, ids, now);
+}
+
 std::vector<RecoveryAddress> MergeRecovery(
     const std::vector<RecoveryAddress>& existing,
     const std::vector<std::pair<std::string, std::string>>& wanted, IdGenerator& ids,
     Timestamp now) {
-  std::vector<RecoveryAddress> out;
-  for (const auto& [value, via] : wanted) {
-    auto it = std::find_if(existing.begin(), existing.end(),
-                           [&](const auto& a) { return a.value == value && a.via == via; });
-    if (it != existing.end()) {
-      out.push_back(*it);
-    } else if (std::none_of(out.begin(), out.end(),
-                            [&](const auto& a) { return a.value == value && a.via == via; })) {
-      RecoveryAddress a;
-      a.id = ids.NewUuid();
-      a.value = value;
-      a.via = via;
-      a.created_at = a.updated_at = now;
-      out.push_back(a);
-    }
-  }
-  return out;
+  return MergeAddresses(existing, wanted, ids, now);
 }
 
 }  // namespace mneme::domain::identity

@@ -1,5 +1,7 @@
 #include "domain/identity/schema_extension.h"
 
+#include "domain/common/utf8.h"
+
 #include <algorithm>
 #include <initializer_list>
 
@@ -22,40 +24,9 @@ struct CodePoint {
 std::vector<CodePoint> Decode(std::string_view s) {
   std::vector<CodePoint> out;
   for (size_t i = 0; i < s.size();) {
-    const auto c0 = static_cast<unsigned char>(s[i]);
-    size_t need = 0;
-    char32_t cp = c0;
-    char32_t min = 0;
-    if (c0 >= 0xC2 && c0 <= 0xDF) {
-      need = 1;
-      cp = c0 & 0x1F;
-      min = 0x80;
-    } else if (c0 >= 0xE0 && c0 <= 0xEF) {
-      need = 2;
-      cp = c0 & 0x0F;
-      min = 0x800;
-    } else if (c0 >= 0xF0 && c0 <= 0xF4) {
-      need = 3;
-      cp = c0 & 0x07;
-      min = 0x10000;
-    } else if (c0 >= 0x80) {
-      out.push_back({0xFFFD, i, 1});
-      ++i;
-      continue;
-    }
-    bool valid = s.size() - i > need;
-    for (size_t k = 1; valid && k <= need; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      valid = (c & 0xC0) == 0x80;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if (!valid || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      out.push_back({0xFFFD, i, 1});
-      ++i;
-      continue;
-    }
-    out.push_back({cp, i, need + 1});
-    i += need + 1;
+    const common::Rune r = common::DecodeRune(s, i);
+    out.push_back({r.cp, i, r.width});
+    i += r.width;
   }
   return out;
 }
