@@ -86,9 +86,14 @@ int main(int argc, char** argv) {
     listed = h ? h->events.size() : 0;
   });
   const double at_ms = time_it([&] { auto a = audit.At(created->id, middle); (void)a; });
+  const double read_ms = time_it([&] {
+    auto r = (*store)->ReadStream(domain::identity::StreamOf(created->id), StreamVersion(1));
+    (void)r;
+  });
   std::printf("%-44s %10s\n", "figure (best of 5)", "ms");
   std::printf("%-44s %10.1f\n", ("history of " + std::to_string(listed) + " events").c_str(), history_ms);
   std::printf("%-44s %10.1f\n", "point-in-time state (middle of the stream)", at_ms);
+  std::printf("%-44s %10.1f\n", "of which: reading the stream (all events)", read_ms);
   (*store)->Close();
   std::filesystem::remove_all(dir);
 }

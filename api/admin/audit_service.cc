@@ -1,5 +1,7 @@
 #include "api/admin/audit_service.h"
 
+#include <algorithm>
+
 #include "domain/common/time.h"
 #include "domain/identity/identity_codec.h"
 
@@ -40,6 +42,64 @@ json AuditView(const IdentityService& identities, const Identity& i) {
   return doc;
 }
 
+// The top-level keys of the audit view an event type can change; empty means
+// the whole view (creation, deletion, unknown types).
+std::vector<std::string> KeysChangedBy(const std::string& type) {
+  using namespace domain::identity;
+  if (type == TraitsUpdated::kType) {
+    return {"schema_id", "traits", "verifiable_addresses", "recovery_addresses"};
+  }
+  if (type == StateChanged::kType) {
+    return {"state", "state_changed_at"};
+  }
+  if (type == MetadataPublicUpdated::kType) {
+    return {"metadata_public"};
+  }
+  if (type == MetadataAdminUpdated::kType) {
+    return {"metadata_admin"};
+  }
+  if (type == CredentialSet::kType || type == CredentialRemoved::kType) {
+    return {"credentials"};
+  }
+  if (type == AddressVerified::kType) {
+    return {"verifiable_addresses"};
+  }
+  return {};
+}
+
+// The part of the audit view under `keys`, rendering only what it needs.
+json PartialView(const IdentityService& identities, const Identity& i,
+                 const std::vector<std::string>& keys) {
+  if (keys.empty() || !i.exists || i.deleted) {
+    return AuditView(identities, i);
+  }
+  const bool needs_full = std::any_of(keys.begin(), keys.end(), [](const std::string& k) {
+    return k == "verifiable_addresses" || k == "recovery_addresses";
+  });
+  json full = needs_full ? AuditView(identities, i) : json();
+  json out = json::object();
+  for (const auto& k : keys) {
+    if (needs_full) {
+      out[k] = full.value(k, json());
+    } else if (k == "state") {
+      out[k] = i.state;
+    } else if (k == "state_changed_at") {
+      out[k] = i.state_changed_at ? json(FormatRfc3339(*i.state_changed_at)) : json();
+    } else if (k == "metadata_public") {
+      out[k] = i.metadata_public;
+    } else if (k == "metadata_admin") {
+      out[k] = i.metadata_admin;
+    } else if (k == "credentials") {
+      json creds = json::object();
+      for (const auto& [type, c] : i.credentials) {
+        creds[type] = {{"identifiers", c.identifiers}, {"version", c.version}};
+      }
+      out[k] = creds;
+    }
+  }
+  return out;
+}
+
 struct Folded {
   Identity state;
   bool erased = false;
@@ -68,36 +128,29 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_v
   }
   HistoryPage page;
   Identity state;
-  json before_view = json::object();  // the view of `state`, kept to diff against
-  bool before_view_valid = true;
   for (const auto& e : events) {
-    MNEME_TRY(auto folded, FoldOne(cipher_, state, e));
-    if (e.version.value() >= from_version) {
-      if (page.events.size() == limit) {
-        page.next_version = e.version.value();
-        break;
-      }
-      if (!before_view_valid) {
-        before_view = AuditView(identities_, state);
-      }
+    if (e.version.value() >= from_version && page.events.size() == limit) {
+      page.next_version = e.version.value();
+      break;
+    }
+    const bool listed = e.version.value() >= from_version;
+    const auto keys = KeysChangedBy(e.type);
+    json before_view = listed ? PartialView(identities_, state, keys) : json();
+    MNEME_TRY(auto folded, FoldOne(cipher_, std::move(state), e));
+    if (listed) {
       json item = {{"position", e.position.value()},
                    {"version", e.version.value()},
                    {"type", e.type},
                    {"time", FormatRfc3339(e.time)},
                    {"actor", e.actor},
                    {"request_id", e.request_id}};
-      json after_view = AuditView(identities_, folded.state);
       if (folded.erased) {
         item["erased"] = true;
         item["changes"] = nullptr;
       } else {
-        item["changes"] = json::diff(before_view, after_view);
+        item["changes"] = json::diff(before_view, PartialView(identities_, folded.state, keys));
       }
       page.events.push_back(std::move(item));
-      before_view = std::move(after_view);
-      before_view_valid = true;
-    } else {
-      before_view_valid = false;
     }
     state = std::move(folded.state);
   }
@@ -115,7 +168,7 @@ Result<json> AuditService::At(const std::string& id, domain::Timestamp at) {
     if (e.time > at) {
       break;
     }
-    MNEME_TRY(auto folded, FoldOne(cipher_, state, e));
+    MNEME_TRY(auto folded, FoldOne(cipher_, std::move(state), e));
     state = std::move(folded.state);
     erased = erased || folded.erased;
   }

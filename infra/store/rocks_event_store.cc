@@ -607,13 +607,16 @@ Result<std::vector<domain::EventEnvelope>> RocksEventStore::ReadStream(
     return tl::unexpected(FromRocks(it->status(), "read stream"));
   }
   out.reserve(positions.size());
-  for (const auto& key : positions) {
-    std::string value;
-    auto s = db_->Get(rocksdb::ReadOptions(), events_.get(), key, &value);
-    if (!s.ok()) {
-      return tl::unexpected(FromRocks(s, "read event"));
+  std::vector<rocksdb::Slice> keys(positions.begin(), positions.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), events_.get(), keys.size(), keys.data(), values.data(),
+                statuses.data());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (!statuses[k].ok()) {
+      return tl::unexpected(FromRocks(statuses[k], "read event"));
     }
-    MNEME_TRY(auto env, DecodeEnvelope(value));
+    MNEME_TRY(auto env, DecodeEnvelope(std::string_view(values[k].data(), values[k].size())));
     out.push_back(std::move(env));
   }
   return out;
