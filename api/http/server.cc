@@ -1,5 +1,7 @@
 #include "api/http/server.h"
 
+#include <chrono>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -130,6 +132,12 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Start() {
   thread_ = std::thread([this] { server_.listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs: wait for it, so a
+  // Stop() right after Start() cannot leave the loop running forever.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void HttpServer::Stop() {
