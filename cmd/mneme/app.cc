@@ -49,6 +49,12 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
       std::make_unique<api::AuditService>(*app->store_, *app->assembled_->vault,
                                           *app->identity_service_);
 
+  if (const std::string brokers = config.GetString("mneme.kafka.brokers"); !brokers.empty()) {
+    infra::kafka::RelayOptions relay_options;
+    relay_options.brokers = brokers;
+    relay_options.topic_prefix = config.GetString("mneme.kafka.topic_prefix", "mneme");
+    MNEME_TRY(app->relay_, infra::kafka::EventRelay::Create(relay_options, *app->store_, app->log_));
+  }
   auto* store = app->store_;
   api::ReadinessProbe ready = [store] { return store->Healthy(); };
 
@@ -79,6 +85,10 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
 App::~App() { Shutdown(); }
 
 void App::Start() {
+  if (relay_) {
+    relay_->Start();
+    log_->info("kafka relay started checkpoint={}", relay_->Checkpoint());
+  }
   public_->Start();
   admin_->Start();
   log_->info("listening public={}:{} admin={}:{}", config_.public_api.host, public_->port(),
@@ -91,6 +101,11 @@ void App::Shutdown() {
   }
   if (admin_) {
     admin_->Stop();
+  }
+  if (relay_) {
+    relay_->Stop();
+    log_->info("kafka relay stopped checkpoint={}", relay_->Checkpoint());
+    relay_.reset();
   }
   if (assembled_) {
     assembled_->store->Close();

@@ -22,6 +22,7 @@
 #include "cmd/common/store_assembly.h"
 #include "infra/crypto/personal_data_vault.h"
 #include "infra/hash/hasher.h"
+#include "infra/kafka/event_relay.h"
 #include "projections/identities.h"
 #include "infra/config/config.h"
 #include "infra/store/rocks_event_store.h"
@@ -62,6 +63,7 @@ class App {
   infra::store::RocksEventStore* store_ = nullptr;
   std::unique_ptr<api::IdentityService> identity_service_;
   std::unique_ptr<api::AuditService> audit_service_;
+  std::unique_ptr<infra::kafka::EventRelay> relay_;  // only with mneme.kafka.brokers
   std::unique_ptr<api::HttpServer> public_;
   std::unique_ptr<api::HttpServer> admin_;
 };

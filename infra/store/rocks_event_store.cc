@@ -269,6 +269,20 @@ Status RocksEventStore::SetLayoutVersion(uint32_t version) {
   return OkStatus();
 }
 
+uint64_t RocksEventStore::RelayPosition() {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_.get(), "relay_position", &value);
+  return s.ok() && value.size() == 8 ? DecodeBe64(value) : 0;
+}
+
+Status RocksEventStore::SetRelayPosition(uint64_t position) {
+  auto s = db_->Put(rocksdb::WriteOptions(), meta_.get(), "relay_position", EncodeBe64(position));
+  if (!s.ok()) {
+    return tl::unexpected(FromRocks(s, "relay checkpoint"));
+  }
+  return OkStatus();
+}
+
 Status RocksEventStore::ReplaceEvents(const std::vector<domain::EventEnvelope>& events) {
   rocksdb::WriteBatch batch;
   for (const auto& e : events) {

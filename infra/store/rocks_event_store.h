@@ -116,6 +116,9 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   // kLayoutVersion when it is created.
   uint32_t StoredLayoutVersion() const { return stored_layout_; }
   Status SetLayoutVersion(uint32_t version);
+  // The Kafka relay's checkpoint: the last position Kafka confirmed (meta).
+  uint64_t RelayPosition();
+  Status SetRelayPosition(uint64_t position);
   // Rewrites stored events in place (same position, stream and version), in
   // one synced batch: the migrator's upcasting. Errors: kUnavailable.
   Status ReplaceEvents(const std::vector<domain::EventEnvelope>& events);

@@ -1,0 +1,153 @@
+#include "infra/kafka/event_relay.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+
+namespace mneme::infra::kafka {
+
+void EventRelay::KafkaDeleter::operator()(rd_kafka_s* k) const {
+  rd_kafka_flush(k, 10000);
+  rd_kafka_destroy(k);
+}
+
+Result<std::unique_ptr<EventRelay>> EventRelay::Create(RelayOptions options,
+                                                       store::RocksEventStore& store,
+                                                       std::shared_ptr<spdlog::logger> log) {
+  std::unique_ptr<EventRelay> relay(new EventRelay());
+  relay->options_ = std::move(options);
+  relay->store_ = &store;
+  relay->log_ = std::move(log);
+  relay->topic_ = relay->options_.topic_prefix + ".events";
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const std::pair<const char*, std::string> settings[] = {
+      {"bootstrap.servers", relay->options_.brokers},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"linger.ms", "5"},
+      {"message.timeout.ms", "0"},  // never give up: the broker may be away for a while
+  };
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key, value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return MakeError(Code::kInvalidArgument, std::string("kafka: ") + err);
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, relay.get());
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    static_cast<EventRelay*>(opaque)->OnDelivery(reinterpret_cast<uintptr_t>(m->_private),
+                                                 m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+  });
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (!producer) {
+    rd_kafka_conf_destroy(conf);  // still ours: rd_kafka_new failed
+    return MakeError(Code::kInvalidArgument, std::string("kafka: ") + err);
+  }
+  relay->producer_.reset(producer);
+  relay->checkpoint_ = store.RelayPosition();
+  relay->next_ = relay->checkpoint_ + 1;
+  return relay;
+}
+
+EventRelay::~EventRelay() { Stop(); }
+
+void EventRelay::Start() {
+  running_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventRelay::Stop() {
+  if (!thread_.joinable()) {
+    return;
+  }
+  running_ = false;
+  thread_.join();
+  rd_kafka_flush(producer_.get(), 10000);
+  SaveCheckpoint();
+}
+
+uint64_t EventRelay::Lag() const {
+  const uint64_t head = store_->Head().value();
+  const uint64_t done = checkpoint_.load();
+  return head > done ? head - done : 0;
+}
+
+void EventRelay::OnDelivery(uint64_t position, bool ok) {
+  std::lock_guard lock(mu_);
+  if (!ok) {
+    failed_ = true;
+    return;
+  }
+  delivered_.insert(position);
+  uint64_t c = checkpoint_.load();
+  while (!delivered_.empty() && *delivered_.begin() == c + 1) {
+    delivered_.erase(delivered_.begin());
+    ++c;
+  }
+  checkpoint_ = c;
+}
+
+void EventRelay::SaveCheckpoint() {
+  if (auto s = store_->SetRelayPosition(checkpoint_.load()); !s) {
+    log_->warn("relay checkpoint not saved error={}", s.error().message());
+  }
+}
+
+void EventRelay::Run() {
+  auto last_save = std::chrono::steady_clock::now();
+  while (running_) {
+    rd_kafka_poll(producer_.get(), 0);
+    if (failed_.exchange(false)) {
+      // A message was refused: produce again from the checkpoint (duplicates
+      // carry their position, so consumers drop them).
+      std::lock_guard lock(mu_);
+      delivered_.clear();
+      next_ = checkpoint_.load() + 1;
+      log_->warn("relay delivery failed; resending from position={}", next_);
+    }
+    uint64_t from;
+    {
+      std::lock_guard lock(mu_);
+      from = next_;
+    }
+    auto events = store_->ReadAll(GlobalPosition(from), options_.batch);
+    if (!events || events->empty()) {
+      store_->WaitForPosition(GlobalPosition(from - 1), std::chrono::milliseconds(100));
+    } else {
+      for (const auto& e : *events) {
+        const std::string position = std::to_string(e.position.value());
+        const std::string version = std::to_string(e.version.value());
+        rd_kafka_resp_err_t err;
+        while (true) {
+          err = rd_kafka_producev(
+              producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
+              RD_KAFKA_V_KEY(const_cast<char*>(e.stream.data()), e.stream.size()),
+              RD_KAFKA_V_VALUE(const_cast<char*>(e.data.data()), e.data.size()),
+              RD_KAFKA_V_HEADER("position", position.data(), static_cast<ssize_t>(position.size())),
+              RD_KAFKA_V_HEADER("type", e.type.data(), static_cast<ssize_t>(e.type.size())),
+              RD_KAFKA_V_HEADER("version", version.data(), static_cast<ssize_t>(version.size())),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+              RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(e.position.value()))),
+              RD_KAFKA_V_END);
+          if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !running_) {
+            break;
+          }
+          rd_kafka_poll(producer_.get(), 50);  // the local queue is full: wait for deliveries
+        }
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          failed_ = true;
+          break;
+        }
+        std::lock_guard lock(mu_);
+        next_ = e.position.value() + 1;
+      }
+    }
+    if (std::chrono::steady_clock::now() - last_save > std::chrono::seconds(1)) {
+      SaveCheckpoint();
+      last_save = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+}  // namespace mneme::infra::kafka

@@ -1,0 +1,141 @@
+// The relay against the real broker: every committed event reaches
+// "<prefix>.events" with its stream as key and position/type/version headers,
+// in order per key; the checkpoint follows delivery reports and a new relay
+// resumes after it.
+#include "infra/kafka/event_relay.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <map>
+#include <spdlog/sinks/null_sink.h>
+
+#include "tests/support/test_support.h"
+
+namespace mneme::infra::kafka {
+namespace {
+
+struct Seen {
+  std::string key;
+  uint64_t position = 0;
+  uint64_t version = 0;
+  std::string type;
+};
+
+std::string Header(rd_kafka_message_t* m, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  const void* v = nullptr;
+  size_t n = 0;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_header_get_last(headers, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return "";
+  }
+  return std::string(static_cast<const char*>(v), n);
+}
+
+// Reads `topic` from the beginning with a fresh group until `want` messages
+// arrived or `quiet` passed without any.
+std::vector<Seen> Consume(const std::string& topic, size_t want, std::chrono::seconds quiet) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const std::string group = topic + ".reader." + std::to_string(std::rand());
+  rd_kafka_conf_set(conf, "bootstrap.servers", std::getenv("MNEME_KAFKA_BOOTSTRAP"), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
+  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  rd_kafka_poll_set_consumer(c);
+  auto* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(c, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  std::vector<Seen> out;
+  auto last = std::chrono::steady_clock::now();
+  while (out.size() < want && std::chrono::steady_clock::now() - last < quiet) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 200);
+    if (!m) {
+      continue;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      out.push_back({std::string(static_cast<char*>(m->key), m->key_len),
+                     std::stoull(Header(m, "position")), std::stoull(Header(m, "version")),
+                     Header(m, "type")});
+      last = std::chrono::steady_clock::now();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+  return out;
+}
+
+void Append(store::RocksEventStore& store, int n) {
+  for (int i = 0; i < n; ++i) {
+    domain::AppendRequest r;
+    r.stream = "identity-" + std::to_string(i % 10);
+    domain::NewEvent e;
+    e.type = i % 2 ? "identity.traits_updated" : "identity.state_changed";
+    e.data = "{}";
+    r.events.push_back(e);
+    ASSERT_TRUE(store.Append(std::move(r)).has_value());
+  }
+}
+
+TEST(EventRelayTest, MirrorsEveryEventInOrderPerKeyAndResumes) {
+  const char* bootstrap = std::getenv("MNEME_KAFKA_BOOTSTRAP");
+  ASSERT_NE(bootstrap, nullptr) << "scripts/test sets MNEME_KAFKA_BOOTSTRAP";
+  mneme::testing::TempDir dir;
+  store::StoreOptions o;
+  o.path = dir.str();
+  auto store = store::RocksEventStore::Open(o, {});
+  ASSERT_TRUE(store.has_value());
+  auto log = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  const std::string prefix = "relaytest" + std::to_string(std::time(nullptr)) + std::to_string(getpid());
+  Append(**store, 500);
+  {
+    auto relay = EventRelay::Create({bootstrap, prefix}, **store, log);
+    ASSERT_TRUE(relay.has_value()) << relay.error().ToString();
+    (*relay)->Start();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while ((*relay)->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ((*relay)->Lag(), 0u);
+    (*relay)->Stop();
+    EXPECT_EQ((*relay)->Checkpoint(), 500u);
+  }
+  EXPECT_EQ((*store)->RelayPosition(), 500u);
+  auto seen = Consume(prefix + ".events", 500, std::chrono::seconds(20));
+  ASSERT_EQ(seen.size(), 500u);
+  std::map<std::string, uint64_t> last_version;
+  std::set<uint64_t> positions;
+  for (const auto& s : seen) {
+    EXPECT_GT(s.version, last_version[s.key]) << "in order per key " << s.key;
+    last_version[s.key] = s.version;
+    positions.insert(s.position);
+    EXPECT_FALSE(s.type.empty());
+  }
+  EXPECT_EQ(positions.size(), 500u);
+  // A new relay resumes after the checkpoint.
+  Append(**store, 50);
+  {
+    auto relay = EventRelay::Create({bootstrap, prefix}, **store, log);
+    ASSERT_TRUE(relay.has_value());
+    (*relay)->Start();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while ((*relay)->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    (*relay)->Stop();
+  }
+  auto all = Consume(prefix + ".events", 10000, std::chrono::seconds(5));
+  std::set<uint64_t> unique;
+  for (const auto& s : all) {
+    unique.insert(s.position);
+  }
+  EXPECT_EQ(unique.size(), 550u);
+  EXPECT_EQ(*unique.rbegin(), 550u);
+  EXPECT_EQ(all.size(), 550u) << "no duplicates without failures";
+}
+
+}  // namespace
+}  // namespace mneme::infra::kafka
