@@ -4,19 +4,21 @@
 
 namespace mneme::api {
 
-void AddHealthRoutes(Router& router, const std::string& prefix, ReadinessProbe ready) {
+void AddHealthRoutes(Router& router, const std::string& prefix, ReadinessProbe ready,
+                     ReadinessDetails details) {
   router.Add("GET", prefix + "/health/alive",
              [](const httplib::Request&, httplib::Response& res, RequestContext&) {
                WriteJson(res, 200, {{"status", "ok"}});
              });
   router.Add("GET", prefix + "/health/ready",
-             [ready](const httplib::Request&, httplib::Response& res, RequestContext&) {
+             [ready, details](const httplib::Request&, httplib::Response& res, RequestContext&) {
                auto status = ready();
-               if (status) {
-                 WriteJson(res, 200, {{"status", "ok"}});
-               } else {
-                 WriteJson(res, 503, {{"errors", {{"store", status.error().message()}}}});
+               nlohmann::json body = status ? nlohmann::json{{"status", "ok"}}
+                                            : nlohmann::json{{"errors", {{"store", status.error().message()}}}};
+               if (details) {
+                 body["details"] = details();
                }
+               WriteJson(res, status ? 200 : 503, body);
              });
 }
 

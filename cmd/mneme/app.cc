@@ -62,7 +62,14 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   api::AddHealthRoutes(public_routes, "", ready);
   api::AddSchemaRoutes(public_routes, *app->schemas_);
   api::Router admin_routes;
-  api::AddHealthRoutes(admin_routes, "/admin", ready);
+  api::ReadinessDetails details;
+  if (app->relay_) {
+    auto* relay = app->relay_.get();
+    details = [relay] {
+      return nlohmann::json{{"kafka_relay", {{"lag", relay->Lag()}, {"checkpoint", relay->Checkpoint()}}}};
+    };
+  }
+  api::AddHealthRoutes(admin_routes, "/admin", ready, details);
   api::AddVersionRoute(admin_routes, "/admin");
   const bool erase = config.GetString("mneme.identities.erase_on_delete", "false") == "true";
   api::AddIdentityRoutes(admin_routes, *app->identity_service_, *app->audit_service_,

@@ -96,6 +96,7 @@ void EventRelay::SaveCheckpoint() {
 
 void EventRelay::Run() {
   auto last_save = std::chrono::steady_clock::now();
+  auto last_report = last_save;
   while (running_) {
     rd_kafka_poll(producer_.get(), 0);
     if (failed_.exchange(false)) {
@@ -146,6 +147,12 @@ void EventRelay::Run() {
     if (std::chrono::steady_clock::now() - last_save > std::chrono::seconds(1)) {
       SaveCheckpoint();
       last_save = std::chrono::steady_clock::now();
+    }
+    if (std::chrono::steady_clock::now() - last_report > std::chrono::seconds(10)) {
+      if (const uint64_t lag = Lag(); lag > 0) {
+        log_->info("kafka relay lag={} checkpoint={}", lag, checkpoint_.load());
+      }
+      last_report = std::chrono::steady_clock::now();
     }
   }
 }

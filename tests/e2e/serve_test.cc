@@ -154,5 +154,24 @@ TEST_F(ServeTest, SecretsNeverAppearInLogsAndJsonLogsParse) {
   EXPECT_FALSE(std::filesystem::exists(store_path)) << "dsn: memory is removed at exit";
 }
 
+TEST_F(ServeTest, RelayLagIsOnTheReadinessDetails) {
+  const char* bootstrap = std::getenv("MNEME_KAFKA_BOOTSTRAP");
+  ASSERT_NE(bootstrap, nullptr) << "scripts/test starts the broker and sets MNEME_KAFKA_BOOTSTRAP";
+  ServeProcess serve(Config(Store(), std::string("mneme: {kafka: {brokers: \"") + bootstrap +
+                                         "\", topic_prefix: readiness" + std::to_string(getpid()) + "}}\n"));
+  ASSERT_TRUE(serve.WaitUntilListening()) << serve.Log();
+  httplib::Client adm("127.0.0.1", serve.admin_port());
+  auto ready = adm.Get("/admin/health/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  auto body = nlohmann::json::parse(ready->body);
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_EQ(body["details"]["kafka_relay"]["lag"], 0);
+  EXPECT_TRUE(body["details"]["kafka_relay"].contains("checkpoint"));
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.WaitForExit(), 0) << serve.Log();
+  EXPECT_NE(serve.Log().find("kafka relay stopped"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mneme::testing
