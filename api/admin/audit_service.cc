@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/common/time.h"
+#include "domain/common/uuid.h"
 #include "domain/identity/identity_codec.h"
 
 namespace mneme::api {
@@ -12,18 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) {
-    return false;
-  }
-  for (size_t i = 0; i < 36; ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-') || (!dash && !std::isxdigit(static_cast<unsigned char>(s[i])))) {
-      return false;
-    }
-  }
-  return true;
-}
+using common::IsUuid;
 
 // The identity without volatile or secret parts, for diffs: credentials by
 // type with their identifiers only.

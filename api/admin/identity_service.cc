@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/common/time.h"
+#include "domain/common/uuid.h"
 #include "domain/identity/identity_codec.h"
 #include "domain/identity/schema_extension.h"
 #include "infra/hash/formats.h"
@@ -19,22 +20,7 @@ namespace {
 constexpr const char* kConflictReason =
     "This identity conflicts with another identity that already exists.";
 
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) {
-    return false;
-  }
-  for (size_t i = 0; i < 36; ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') {
-        return false;
-      }
-    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
-}
+using common::IsUuid;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -35,6 +35,27 @@ Status CountingProjection::Apply(const domain::EventEnvelope& event,
   return OkStatus();
 }
 
+Child SpawnWithStdoutPipe(const char* program, const std::string& arg) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    return {};
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    execl(program, program, arg.c_str(), nullptr);
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    return {};
+  }
+  return Child{pid, fds[0]};
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

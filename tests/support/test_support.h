@@ -2,6 +2,8 @@
 // expected code, and a small projection that reads and writes rows.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 
@@ -57,5 +59,13 @@ class CountingProjection final : public domain::Projection {
 
 // A free TCP port on 127.0.0.1 (bound then released).
 int FreePort();
+
+// Runs `program arg` with its stdout on a pipe; the caller reads read_fd,
+// kills and reaps pid. pid is -1 if the fork failed.
+struct Child {
+  pid_t pid = -1;
+  int read_fd = -1;
+};
+Child SpawnWithStdoutPipe(const char* program, const std::string& arg);
 
 }  // namespace mneme::testing

@@ -80,30 +80,52 @@ void Append(store::RocksEventStore& store, int n) {
   }
 }
 
-TEST(EventRelayTest, MirrorsEveryEventInOrderPerKeyAndResumes) {
-  const char* bootstrap = std::getenv("MNEME_KAFKA_BOOTSTRAP");
-  ASSERT_NE(bootstrap, nullptr) << "scripts/test sets MNEME_KAFKA_BOOTSTRAP";
-  mneme::testing::TempDir dir;
-  store::StoreOptions o;
-  o.path = dir.str();
-  auto store = store::RocksEventStore::Open(o, {});
-  ASSERT_TRUE(store.has_value());
-  auto log = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-  const std::string prefix = "relaytest" + std::to_string(std::time(nullptr)) + std::to_string(getpid());
-  Append(**store, 500);
+// Waits until the relay has no backlog, at most a minute.
+void WaitForDrain(EventRelay& relay) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (relay.Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+class EventRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bootstrap_ = std::getenv("MNEME_KAFKA_BOOTSTRAP");
+    ASSERT_NE(bootstrap_, nullptr) << "scripts/test starts the broker and sets MNEME_KAFKA_BOOTSTRAP";
+    store::StoreOptions o;
+    o.path = dir_.str();
+    auto store = store::RocksEventStore::Open(o, {});
+    ASSERT_TRUE(store.has_value());
+    store_ = std::move(*store);
+  }
+  Result<std::unique_ptr<EventRelay>> NewRelay(const std::string& prefix) {
+    return EventRelay::Create({bootstrap_, prefix}, *store_, log_);
+  }
+  static std::string UniquePrefix(const std::string& name) {
+    return name + std::to_string(std::time(nullptr)) + std::to_string(getpid());
+  }
+
+  const char* bootstrap_ = nullptr;
+  mneme::testing::TempDir dir_;
+  std::unique_ptr<store::RocksEventStore> store_;
+  std::shared_ptr<spdlog::logger> log_ =
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+};
+
+TEST_F(EventRelayTest, MirrorsEveryEventInOrderPerKeyAndResumes) {
+  const std::string prefix = UniquePrefix("relaytest");
+  Append(*store_, 500);
   {
-    auto relay = EventRelay::Create({bootstrap, prefix}, **store, log);
+    auto relay = NewRelay(prefix);
     ASSERT_TRUE(relay.has_value()) << relay.error().ToString();
     (*relay)->Start();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while ((*relay)->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    WaitForDrain(**relay);
     EXPECT_EQ((*relay)->Lag(), 0u);
     (*relay)->Stop();
     EXPECT_EQ((*relay)->Checkpoint(), 500u);
   }
-  EXPECT_EQ((*store)->RelayPosition(), 500u);
+  EXPECT_EQ(store_->RelayPosition(), 500u);
   auto seen = Consume(prefix + ".events", 500, std::chrono::seconds(20));
   ASSERT_EQ(seen.size(), 500u);
   std::map<std::string, uint64_t> last_version;
@@ -116,15 +138,12 @@ TEST(EventRelayTest, MirrorsEveryEventInOrderPerKeyAndResumes) {
   }
   EXPECT_EQ(positions.size(), 500u);
   // A new relay resumes after the checkpoint.
-  Append(**store, 50);
+  Append(*store_, 50);
   {
-    auto relay = EventRelay::Create({bootstrap, prefix}, **store, log);
+    auto relay = NewRelay(prefix);
     ASSERT_TRUE(relay.has_value());
     (*relay)->Start();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while ((*relay)->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    WaitForDrain(**relay);
     (*relay)->Stop();
   }
   auto all = Consume(prefix + ".events", 10000, std::chrono::seconds(5));
@@ -141,26 +160,18 @@ TEST(EventRelayTest, MirrorsEveryEventInOrderPerKeyAndResumes) {
 // back: every event reaches Kafka, in order per key, each exactly once after
 // dedupe by position. Stops and starts the broker through scripts/kafka with
 // the environment scripts/test exported.
-TEST(EventRelayTest, BrokerOutageLosesNothing) {
-  const char* bootstrap = std::getenv("MNEME_KAFKA_BOOTSTRAP");
-  ASSERT_NE(bootstrap, nullptr);
+TEST_F(EventRelayTest, BrokerOutageLosesNothing) {
   ASSERT_NE(std::getenv("KAFKA_DIR"), nullptr) << "scripts/test exports the broker's KAFKA_DIR";
-  mneme::testing::TempDir dir;
-  store::StoreOptions o;
-  o.path = dir.str();
-  auto store = store::RocksEventStore::Open(o, {});
-  ASSERT_TRUE(store.has_value());
-  auto log = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-  const std::string prefix = "outage" + std::to_string(std::time(nullptr)) + std::to_string(getpid());
-  auto relay = EventRelay::Create({bootstrap, prefix}, **store, log);
+  const std::string prefix = UniquePrefix("outage");
+  auto relay = NewRelay(prefix);
   ASSERT_TRUE(relay.has_value());
   (*relay)->Start();
-  Append(**store, 200);
+  Append(*store_, 200);
   const std::string kafka = std::string(MNEME_SOURCE_DIR) + "/scripts/kafka";
   ASSERT_EQ(std::system((kafka + " stop >/dev/null").c_str()), 0);
   const auto down_at = std::chrono::steady_clock::now();
   for (int i = 0; i < 50; ++i) {  // 5,000 events over about 10 s
-    Append(**store, 100);
+    Append(*store_, 100);
     std::this_thread::sleep_for(std::chrono::milliseconds(190));
   }
   std::this_thread::sleep_until(down_at + std::chrono::seconds(10));

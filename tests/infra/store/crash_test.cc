@@ -24,26 +24,18 @@ TEST(CrashTest, AcknowledgedEventsSurviveSigkill) {
   std::set<uint64_t> acked;
   uint64_t total_acked = 0;
   for (int round = 0; round < 20; ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl(MNEME_CRASH_CHILD, MNEME_CRASH_CHILD, dir.str().c_str(), nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    const auto child = mneme::testing::SpawnWithStdoutPipe(MNEME_CRASH_CHILD, dir.str());
+    ASSERT_GE(child.pid, 0);
+    const pid_t pid = child.pid;
+    const int out = child.read_fd;
+    fcntl(out, F_SETFL, O_NONBLOCK);
     const auto kill_at = std::chrono::steady_clock::now() +
                          std::chrono::milliseconds(100 + rng() % 400);
     std::string buffer;
     auto drain = [&] {
       char chunk[4096];
       ssize_t n;
-      while ((n = read(fds[0], chunk, sizeof(chunk))) > 0) {
+      while ((n = read(out, chunk, sizeof(chunk))) > 0) {
         buffer.append(chunk, static_cast<size_t>(n));
       }
     };
@@ -55,9 +47,9 @@ TEST(CrashTest, AcknowledgedEventsSurviveSigkill) {
     int status = 0;
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
-    fcntl(fds[0], F_SETFL, 0);
+    fcntl(out, F_SETFL, 0);
     drain();
-    close(fds[0]);
+    close(out);
     uint64_t round_acked = 0;
     for (size_t i = 0; i + 8 <= buffer.size(); i += 8) {
       uint64_t pos;

@@ -30,26 +30,18 @@ TEST(MigrateResumeTest, KilledFoldResumesToTheSameRows) {
       ASSERT_TRUE((*bare)->Append(std::move(r)).has_value());
     }
   }
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execl(MNEME_FOLD_CHILD, MNEME_FOLD_CHILD, dir.str().c_str(), nullptr);
-    _exit(127);
-  }
-  close(fds[1]);
+  const auto child = mneme::testing::SpawnWithStdoutPipe(MNEME_FOLD_CHILD, dir.str());
+  ASSERT_GE(child.pid, 0);
+  const pid_t pid = child.pid;
+  const int out = child.read_fd;
   char c;
   for (int chunks = 0; chunks < 5; ++chunks) {
-    ASSERT_EQ(read(fds[0], &c, 1), 1) << "the child should commit chunks";
+    ASSERT_EQ(read(out, &c, 1), 1) << "the child should commit chunks";
   }
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  close(fds[0]);
+  close(out);
   ASSERT_TRUE(WIFSIGNALED(status)) << "killed mid-fold";
 
   mneme::testing::CountingProjection counts;
