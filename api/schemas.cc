@@ -21,7 +21,12 @@ Result<std::unique_ptr<SchemaRegistry>> SchemaRegistry::Create(std::vector<Sourc
       return MakeError(Code::kInvalidArgument,
                        "identity schema " + s.id + " (" + s.url + "): " + compiled.error().message());
     }
-    r->entries_.push_back(SchemaEntry{s.id, s.url, std::move(s.document), std::move(*compiled)});
+    nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(s.text, nullptr, false);
+    if (s.text.empty() || ordered.is_discarded()) {
+      ordered = nlohmann::ordered_json::parse(s.document.dump());
+    }
+    r->entries_.push_back(
+        SchemaEntry{s.id, s.url, std::move(s.document), std::move(*compiled), std::move(ordered)});
   }
   return r;
 }

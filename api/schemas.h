@@ -17,6 +17,8 @@ struct SchemaEntry {
   std::string url;
   nlohmann::json document;
   domain::identity::CompiledSchema compiled;
+  // The document in its authors' key order (form nodes follow it).
+  nlohmann::ordered_json ordered;
 };
 
 class SchemaRegistry {
@@ -25,6 +27,7 @@ class SchemaRegistry {
     std::string id;
     std::string url;
     nlohmann::json document;
+    std::string text;  // optional: the source text, for key order
   };
   // Errors: kInvalidArgument naming the schema that does not compile.
   static Result<std::unique_ptr<SchemaRegistry>> Create(std::vector<Source> sources,

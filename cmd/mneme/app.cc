@@ -7,6 +7,7 @@
 
 #include "api/admin/identity_handlers.h"
 #include "api/health.h"
+#include "cmd/mneme/selfservice_config.h"
 #include "infra/config/schema_loader.h"
 #include "infra/crypto/aead.h"
 #include "infra/hash/hasher_config.h"
@@ -30,7 +31,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   MNEME_TRY(auto documents, infra::config::LoadSchemaDocuments(config));
   std::vector<api::SchemaRegistry::Source> sources;
   for (auto& d : documents) {
-    sources.push_back({d.id, d.url, std::move(d.document)});
+    sources.push_back({d.id, d.url, std::move(d.document), std::move(d.text)});
   }
   MNEME_TRY(app->schemas_, api::SchemaRegistry::Create(std::move(sources), config.default_schema_id,
                                                        config.public_api.base_url));
@@ -49,6 +50,53 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
       std::make_unique<api::AuditService>(*app->store_, *app->assembled_->vault,
                                           *app->identity_service_);
 
+  MNEME_TRY(auto settings, SelfServiceSettingsFrom(config, flags.dev));
+  std::vector<std::string> secrets = config.secrets_default;
+  if (secrets.empty()) {
+    // Kratos generates a random secret at boot when none is configured:
+    // sessions then do not survive a restart.
+    secrets.push_back(infra::crypto::Base64UrlEncode(infra::crypto::RandomBytes(32)));
+    app->log_->warn("secrets.default is not set: sessions will not survive a restart; set it in production");
+  }
+  app->keyed_hasher_ = std::make_unique<infra::crypto::HmacKeyedHasher>(secrets);
+  app->session_service_ = std::make_unique<api::SessionService>(
+      *app->store_, *app->store_, *app->assembled_->vault, *app->keyed_hasher_, app->random_,
+      app->clock_, app->ids_, *app->identity_service_, settings.sessions);
+  app->flows_ = std::make_unique<api::FlowRepository>(*app->store_, *app->assembled_->vault, app->clock_);
+  std::filesystem::path list = settings.breached_list;
+  if (list.empty()) {
+    list = std::filesystem::path(flags.executable).parent_path() / "breached-passwords.bin";
+  }
+  auto offline = infra::password::OfflineBreachedList::Load(list);
+  if (!offline) {
+    return MakeError(Code::kInvalidArgument,
+                     "the offline list of breached passwords (" + list.string() +
+                         ") cannot be read: " + offline.error().message() +
+                         "; build it with scripts/build-breached-list or set mneme.passwords.breached_list");
+  }
+  app->offline_breaches_ = std::move(*offline);
+  if (settings.hibp_enabled) {
+    infra::password::HibpOptions hibp;
+    hibp.host = settings.hibp_host;
+    MNEME_TRY(app->hibp_, infra::password::HibpClient::Create(hibp, app->clock_));
+  }
+  app->breach_check_ = std::make_unique<domain::password::BreachCheck>(
+      app->offline_breaches_.get(), app->hibp_.get(), settings.max_breaches,
+      settings.ignore_network_errors ? domain::password::NetworkErrors::kIgnore
+                                     : domain::password::NetworkErrors::kFail);
+  app->login_throttle_ =
+      std::make_unique<domain::throttle::LoginThrottle>(app->clock_, settings.login_throttle);
+  app->client_limiter_ =
+      std::make_unique<domain::throttle::ClientLimiter>(app->clock_, settings.client_limiter);
+  MNEME_TRY(auto dummy_hash, app->hasher_->Hash("mneme-dummy-password-for-unknown-identifiers"));
+  app->selfservice_ = std::make_unique<api::SelfService>(
+      settings.selfservice,
+      api::SelfServiceDeps{*app->flows_, *app->session_service_, *app->identity_service_,
+                           *app->schemas_, *app->hasher_, *app->breach_check_,
+                           *app->login_throttle_, *app->client_limiter_, *app->store_,
+                           app->random_, app->clock_, app->ids_},
+      dummy_hash);
+
   if (const std::string brokers = config.GetString("mneme.kafka.brokers"); !brokers.empty()) {
     infra::kafka::RelayOptions relay_options;
     relay_options.brokers = brokers;
@@ -61,6 +109,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   api::Router public_routes;
   api::AddHealthRoutes(public_routes, "", ready);
   api::AddSchemaRoutes(public_routes, *app->schemas_);
+  app->selfservice_->AddPublicRoutes(public_routes);
   api::Router admin_routes;
   api::ReadinessDetails details;
   if (app->relay_) {
@@ -71,6 +120,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   }
   api::AddHealthRoutes(admin_routes, "/admin", ready, details);
   api::AddVersionRoute(admin_routes, "/admin");
+  app->selfservice_->AddAdminRoutes(admin_routes);
   const bool erase = config.GetString("mneme.identities.erase_on_delete", "false") == "true";
   api::AddIdentityRoutes(admin_routes, *app->identity_service_, *app->audit_service_,
                          config.admin_api.base_url,

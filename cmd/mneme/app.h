@@ -18,6 +18,15 @@
 #include "api/admin/audit_service.h"
 #include "api/admin/identity_service.h"
 #include "api/http/server.h"
+#include "api/selfservice/flow_repository.h"
+#include "api/selfservice/selfservice.h"
+#include "api/session/session_service.h"
+#include "domain/password/breach_check.h"
+#include "domain/throttle/client_limiter.h"
+#include "domain/throttle/login_throttle.h"
+#include "infra/crypto/keyed_hasher.h"
+#include "infra/password/hibp_client.h"
+#include "infra/password/offline_breached_list.h"
 #include "api/schemas.h"
 #include "cmd/common/store_assembly.h"
 #include "infra/crypto/personal_data_vault.h"
@@ -35,6 +44,7 @@ struct ServeFlags {
   std::vector<std::string> config_files;
   bool dev = false;
   bool watch_courier = false;
+  std::string executable;  // argv[0], to find files installed beside the binary
 };
 
 class App {
@@ -57,12 +67,22 @@ class App {
   std::shared_ptr<spdlog::logger> log_;
   infra::system::SystemClock clock_;
   infra::system::RandomIdGenerator ids_;
+  infra::system::SystemRandom random_;
   std::unique_ptr<infra::hash::Hasher> hasher_;
   std::unique_ptr<api::SchemaRegistry> schemas_;
   std::unique_ptr<AssembledStore> assembled_;
   infra::store::RocksEventStore* store_ = nullptr;
   std::unique_ptr<api::IdentityService> identity_service_;
   std::unique_ptr<api::AuditService> audit_service_;
+  std::unique_ptr<infra::crypto::HmacKeyedHasher> keyed_hasher_;
+  std::unique_ptr<api::SessionService> session_service_;
+  std::unique_ptr<api::FlowRepository> flows_;
+  std::unique_ptr<infra::password::OfflineBreachedList> offline_breaches_;
+  std::unique_ptr<infra::password::HibpClient> hibp_;
+  std::unique_ptr<domain::password::BreachCheck> breach_check_;
+  std::unique_ptr<domain::throttle::LoginThrottle> login_throttle_;
+  std::unique_ptr<domain::throttle::ClientLimiter> client_limiter_;
+  std::unique_ptr<api::SelfService> selfservice_;
   std::unique_ptr<infra::kafka::EventRelay> relay_;  // only with mneme.kafka.brokers
   std::unique_ptr<api::HttpServer> public_;
   std::unique_ptr<api::HttpServer> admin_;

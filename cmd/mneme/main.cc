@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,15 @@ Environment variables override config keys as in Kratos (DSN, LOG_LEVEL,
 SERVE_PUBLIC_PORT, ...).
 )";
 
+std::string ExecutablePath() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.string();
+}
+
 int Serve(const std::vector<std::string>& args) {
   mneme::cmd::ServeFlags flags;
+  flags.executable = ExecutablePath();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if ((a == "-c" || a == "--config") && i + 1 < args.size()) {

@@ -32,6 +32,12 @@ class ProjectionWriter {
   // events of one append (or one replay chunk); dropped with it, including on
   // rollback. May return null (no scratch available).
   virtual std::any* Scratch(std::string_view key) { return nullptr; }
+  // Keys starting with `prefix` (rows of the batch included), in key order,
+  // at most `limit`. Errors: kUnimplemented (a writer without scans),
+  // kUnavailable.
+  virtual Result<std::vector<std::string>> Keys(std::string_view prefix, size_t limit) {
+    return MakeError(Code::kUnimplemented, "this projection writer cannot scan");
+  }
 };
 
 class Projection {

@@ -116,6 +116,8 @@ constexpr const char* kShape = R"json({
   "mneme": {
     "serve": {"public": {"threads": "int"}, "admin": {"threads": "int"}},
     "identities": {"erase_on_delete": "bool"},
+    "throttle": "any",
+    "passwords": {"breached_list": "string"},
     "kafka": "any",
     "retention": "any",
     "replica": "any"

@@ -60,7 +60,7 @@ Result<std::vector<SchemaDocument>> LoadSchemaDocuments(const Config& config) {
     if (doc.is_discarded() || !doc.is_object()) {
       return MakeError(Code::kInvalidArgument, "config: " + key + ": the schema is not a JSON object");
     }
-    out.push_back(SchemaDocument{ref.id, ref.url, std::move(doc)});
+    out.push_back(SchemaDocument{ref.id, ref.url, std::move(doc), std::move(*text)});
   }
   return out;
 }

@@ -16,6 +16,7 @@ struct SchemaDocument {
   std::string id;
   std::string url;
   nlohmann::json document;
+  std::string text;  // as fetched: keeps the authors' key order
 };
 
 // Errors: kInvalidArgument naming identity.schemas.<i>.url and the cause.

@@ -70,6 +70,20 @@ class BatchRows final : public domain::ProjectionWriter {
     }
     return std::optional<std::string>(std::move(value));
   }
+  Result<std::vector<std::string>> Keys(std::string_view prefix, size_t limit) override {
+    std::vector<std::string> keys;
+    std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    std::unique_ptr<rocksdb::Iterator> it(wb_->NewIteratorWithBase(cf_, base.release()));
+    rocksdb::Slice pfx(prefix.data(), prefix.size());
+    for (it->Seek(pfx); it->Valid() && keys.size() < limit && it->key().starts_with(pfx);
+         it->Next()) {
+      keys.push_back(it->key().ToString());
+    }
+    if (!it->status().ok()) {
+      return tl::unexpected(FromRocks(it->status(), "projection scan"));
+    }
+    return keys;
+  }
   Status status() const {
     if (!status_.ok()) {
       return tl::unexpected(FromRocks(status_, "projection write"));

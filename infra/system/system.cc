@@ -34,6 +34,8 @@ std::string RandomIdGenerator::NewUuid() {
   return out;
 }
 
+std::string SystemRandom::Bytes(size_t n) { return crypto::RandomBytes(n); }
+
 uint64_t ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
   uint64_t size = 0, resident = 0;

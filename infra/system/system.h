@@ -17,6 +17,12 @@ class RandomIdGenerator final : public domain::IdGenerator {
   std::string NewUuid() override;
 };
 
+// Bytes from the kernel's CSPRNG.
+class SystemRandom final : public domain::RandomSource {
+ public:
+  std::string Bytes(size_t n) override;
+};
+
 // Current resident set size of this process in bytes (from /proc).
 uint64_t ResidentBytes();
 

@@ -1,0 +1,36 @@
+// FlowRepository: loads self-service flows by folding their streams and
+// appends their events, sealing the personal parts (request URL, submitted
+// values) with a data key of the flow's own. Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "domain/common/clock.h"
+#include "domain/event/event_store.h"
+#include "domain/event/personal_data.h"
+#include "domain/flow/flow.h"
+
+namespace mneme::api {
+
+class FlowRepository {
+ public:
+  FlowRepository(domain::EventStore& store, domain::PersonalDataCipher& cipher,
+                 domain::Clock& clock)
+      : store_(store), cipher_(cipher), clock_(clock) {}
+
+  // Errors: kNotFound (no such flow), kDataLoss, kUnavailable.
+  Result<domain::flow::Flow> Load(const std::string& id);
+  // Decides `command` on `flow`, appends, and returns the new state.
+  // Errors: those of domain::flow::Decide; kAborted (a concurrent submission
+  // changed the flow first); kUnavailable.
+  Result<domain::flow::Flow> Execute(const domain::flow::Flow& flow,
+                                     const domain::flow::Command& command,
+                                     const std::string& actor, const std::string& request_id);
+
+ private:
+  domain::EventStore& store_;
+  domain::PersonalDataCipher& cipher_;
+  domain::Clock& clock_;
+};
+
+}  // namespace mneme::api

@@ -1,0 +1,182 @@
+#include "domain/flow/flow.h"
+
+namespace mneme::domain::flow {
+namespace {
+
+using nlohmann::json;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+Status CheckOpen(const Flow& state, Timestamp now) {
+  if (!state.exists) {
+    return MakeError(Code::kNotFound, "flow not found");
+  }
+  if (state.completed) {
+    return MakeError(Code::kFailedPrecondition, "flow completed already");
+  }
+  if (!(now < state.expires_at)) {
+    return MakeError(Code::kDeadlineExceeded, "flow expired");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+std::string TypeOf(const Event& e) {
+  return std::visit([](const auto& ev) -> std::string { return ev.kType; }, e);
+}
+
+std::string StreamOf(const std::string& flow_id) { return "flow-" + flow_id; }
+
+Result<std::vector<Event>> Decide(const Flow& state, const Command& command) {
+  return std::visit(
+      Overloaded{
+          [&](const CreateFlow& c) -> Result<std::vector<Event>> {
+            if (state.exists) {
+              return MakeError(Code::kAlreadyExists, "flow exists already");
+            }
+            if (c.created.kind.empty() || c.created.type.empty()) {
+              return MakeError(Code::kInvalidArgument, "a flow needs a kind and a type");
+            }
+            return std::vector<Event>{c.created};
+          },
+          [&](const FailFlow& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            return std::vector<Event>{c.failed};
+          },
+          [&](const ChangeStep& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            return std::vector<Event>{c.step};
+          },
+          [&](const CompleteFlow& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            return std::vector<Event>{c.completed};
+          },
+      },
+      command);
+}
+
+Flow Evolve(Flow state, const Event& event, Timestamp at) {
+  std::visit(Overloaded{
+                 [&](const FlowCreated& e) {
+                   state.exists = true;
+                   state.kind = e.kind;
+                   state.type = e.type;
+                   state.request_url = e.request_url;
+                   state.return_to = e.return_to;
+                   state.issued_at = at;
+                   state.expires_at = e.expires_at;
+                   state.csrf_hash = e.csrf_hash;
+                   state.refresh = e.refresh;
+                   state.requested_aal = e.requested_aal;
+                 },
+                 [&](const FlowFailed& e) {
+                   state.active = e.method;
+                   state.messages = e.messages;
+                   state.node_messages = e.node_messages;
+                   state.values = e.values;
+                   state.failures += 1;
+                 },
+                 [&](const FlowStepChanged& e) {
+                   state.screen = e.screen;
+                   state.values = e.values;
+                   state.messages = json::array();
+                   state.node_messages = json::object();
+                   state.active = "profile";
+                 },
+                 [&](const FlowCompleted& e) {
+                   state.completed = true;
+                   state.active = e.method;
+                   state.identity_id = e.identity_id;
+                   state.session_id = e.session_id;
+                   state.messages = json::array();
+                   state.node_messages = json::object();
+                 },
+             },
+             event);
+  return state;
+}
+
+EncodedEvent Encode(const Event& event) {
+  return std::visit(
+      Overloaded{
+          [](const FlowCreated& e) {
+            EncodedEvent out{e.kType};
+            out.plain = {{"kind", e.kind},
+                         {"type", e.type},
+                         {"expires_at", e.expires_at.micros},
+                         {"csrf_hash", e.csrf_hash},
+                         {"refresh", e.refresh},
+                         {"requested_aal", e.requested_aal}};
+            out.personal = {{"request_url", e.request_url}, {"return_to", e.return_to}};
+            return out;
+          },
+          [](const FlowFailed& e) {
+            EncodedEvent out{e.kType};
+            out.plain = {{"method", e.method},
+                         {"messages", e.messages},
+                         {"node_messages", e.node_messages},
+                         {"identity_id", e.identity_id}};
+            out.personal = {{"values", e.values}};
+            return out;
+          },
+          [](const FlowStepChanged& e) {
+            EncodedEvent out{e.kType};
+            out.plain = {{"screen", e.screen}};
+            out.personal = {{"values", e.values}};
+            return out;
+          },
+          [](const FlowCompleted& e) {
+            EncodedEvent out{e.kType};
+            out.plain = {{"method", e.method},
+                         {"identity_id", e.identity_id},
+                         {"session_id", e.session_id}};
+            return out;
+          },
+      },
+      event);
+}
+
+Result<Event> Decode(const std::string& type, const json& plain, const json& personal) {
+  const json p = personal.is_object() ? personal : json::object();
+  try {
+    if (type == FlowCreated::kType) {
+      FlowCreated e;
+      e.kind = plain.at("kind").get<std::string>();
+      e.type = plain.at("type").get<std::string>();
+      e.expires_at = Timestamp{plain.at("expires_at").get<int64_t>()};
+      e.csrf_hash = plain.value("csrf_hash", "");
+      e.refresh = plain.value("refresh", false);
+      e.requested_aal = plain.value("requested_aal", "aal1");
+      e.request_url = p.value("request_url", "");
+      e.return_to = p.value("return_to", "");
+      return Event{std::move(e)};
+    }
+    if (type == FlowFailed::kType) {
+      FlowFailed e;
+      e.method = plain.value("method", "");
+      e.messages = plain.value("messages", json::array());
+      e.node_messages = plain.value("node_messages", json::object());
+      e.identity_id = plain.value("identity_id", "");
+      e.values = p.value("values", json::object());
+      return Event{std::move(e)};
+    }
+    if (type == FlowStepChanged::kType) {
+      return Event{FlowStepChanged{plain.value("screen", ""), p.value("values", json::object())}};
+    }
+    if (type == FlowCompleted::kType) {
+      return Event{FlowCompleted{plain.value("method", ""), plain.value("identity_id", ""),
+                                 plain.value("session_id", "")}};
+    }
+  } catch (const json::exception& e) {
+    return MakeError(Code::kDataLoss, type + ": " + e.what());
+  }
+  return MakeError(Code::kDataLoss, "unknown flow event type " + type);
+}
+
+}  // namespace mneme::domain::flow
