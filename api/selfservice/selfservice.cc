@@ -7,6 +7,7 @@
 #include "api/selfservice/csrf.h"
 #include "api/selfservice/ui_nodes.h"
 #include "domain/common/time.h"
+#include "domain/common/uuid.h"
 #include "domain/throttle/client_address.h"
 #include "infra/crypto/aead.h"
 
@@ -171,6 +172,11 @@ SelfService::SelfService(SelfServiceConfig config, SelfServiceDeps deps, std::st
     : config_(std::move(config)), deps_(deps), dummy_hash_(std::move(dummy_hash)) {
   config_.public_base_url = StripSlash(config_.public_base_url);
   csrf_cookie_name_ = CsrfCookieName(config_.public_base_url + "/");
+  for (const auto& cidr : config_.trusted_proxies) {
+    if (auto parsed = domain::throttle::Cidr::Parse(cidr)) {
+      trusted_proxies_.push_back(*parsed);  // checked when the config was loaded
+    }
+  }
 }
 
 std::string SelfService::UiUrl(const std::string& kind) const {
@@ -247,6 +253,9 @@ void SelfService::AnswerError(int status, const std::string& id, const std::stri
 }
 
 std::string SelfService::EnsureCsrfCookie(Call& call) {
+  if (!call.csrf_raw.empty()) {
+    return call.csrf_raw;
+  }
   std::optional<std::string> raw;
   if (auto cookie = RequestCookie(call.req, csrf_cookie_name_)) {
     raw = DecodeCsrfCookie(*cookie);
@@ -265,6 +274,7 @@ std::string SelfService::EnsureCsrfCookie(Call& call) {
     cookie += "; SameSite=" + config_.cookies.same_site;
     call.res.set_header("Set-Cookie", cookie);
   }
+  call.csrf_raw = *raw;
   return *raw;
 }
 
@@ -320,7 +330,8 @@ std::optional<AuthenticatedSession> SelfService::CurrentSession(Call& call) {
 }
 
 Result<Flow> SelfService::CreateFlow(const std::string& kind, bool api, Call& call,
-                                     const std::string& return_to, bool refresh) {
+                                     const std::string& return_to, bool refresh,
+                                     const Flow* replaces) {
   const auto now = deps_.clock.Now();
   Flow blank;
   blank.id = deps_.ids.NewUuid();
@@ -334,6 +345,19 @@ Result<Flow> SelfService::CreateFlow(const std::string& kind, bool api, Call& ca
       query += (query.empty() ? "?" : "&") + k + "=" + httplib::detail::encode_query_param(v);
     }
     c.request_url += query;
+  }
+  if (replaces) {
+    c.request_url = replaces->request_url;
+    const double minutes = static_cast<double>(now.micros - replaces->expires_at.micros) / 60e6;
+    char text[160];
+    std::snprintf(text, sizeof text, "The %s flow expired %.2f minutes ago, please try again.",
+                  kind.c_str(), minutes);
+    c.messages = json::array({{{"id", kind == "login" ? 4010001 : 4040001},
+                               {"text", text},
+                               {"type", "error"},
+                               {"context",
+                                {{"expired_at", FormatRfc3339(replaces->expires_at)},
+                                 {"expired_at_unix", replaces->expires_at.micros / 1000000}}}}});
   }
   c.return_to = return_to;
   c.expires_at = domain::Timestamp{
@@ -483,6 +507,9 @@ void SelfService::FailFlow(Flow& flow, const std::string& method, json messages,
                                    identity_id.empty() ? "anonymous" : identity_id,
                                    call.ctx.request_id);
   if (!after) {
+    if (after.error().code() == Code::kDeadlineExceeded) {
+      return AnswerExpired(flow, call);
+    }
     if (after.error().code() == Code::kAborted || after.error().code() == Code::kFailedPrecondition) {
       return AnswerError(400, "", "The request was already completed successfully and can not be retried.",
                          "", call);
@@ -494,7 +521,7 @@ void SelfService::FailFlow(Flow& flow, const std::string& method, json messages,
 }
 
 void SelfService::AnswerExpired(const Flow& flow, Call& call) {
-  auto fresh = CreateFlow(flow.kind, flow.type == "api", call, flow.return_to, flow.refresh);
+  auto fresh = CreateFlow(flow.kind, flow.type == "api", call, flow.return_to, flow.refresh, &flow);
   if (!fresh) {
     return WriteError(call.res, fresh.error());
   }
@@ -600,8 +627,12 @@ void SelfService::GetFlow(const std::string& kind, Call& call) {
 }
 
 void SelfService::SubmitFlow(const std::string& kind, Call& call) {
-  auto flow = deps_.flows.Load(call.req.get_param_value("flow"));
   call.json_answer = AcceptsJson(call.req);
+  const std::string flow_id = call.req.get_param_value("flow");
+  if (!common::IsUuid(flow_id)) {
+    return AnswerError(400, "", "The flow query parameter is missing or malformed.", "", call);
+  }
+  auto flow = deps_.flows.Load(flow_id);
   if (!flow || flow->kind != kind) {
     call.json_answer = true;
     if (!flow && flow.error().code() != Code::kNotFound) {
@@ -619,11 +650,18 @@ void SelfService::SubmitFlow(const std::string& kind, Call& call) {
   const std::string type = call.req.get_header_value("Content-Type");
   if (type.rfind("application/json", 0) == 0) {
     auto parsed = ParseJsonBody(call.req);
+    std::string reason;
     if (!parsed) {
-      return WriteBodyError(call.res, parsed.error());
+      reason = parsed.error().reason;
+    } else if (!parsed->is_object()) {
+      reason = "The request body must be a JSON object.";
     }
-    if (!parsed->is_object()) {
-      return AnswerError(400, "", "The request body must be a JSON object.", "", call);
+    if (!reason.empty()) {
+      // Kratos: an undecodable body is a 400 with the flow and message 4000001.
+      return FailFlow(*flow, flow->active,
+                      json::array({{{"id", 4000001}, {"text", reason}, {"type", "error"},
+                                    {"context", {{"reason", reason}}}}}),
+                      json::object(), flow->values, "", call);
     }
     body = std::move(*parsed);
   } else if (type.rfind("application/x-www-form-urlencoded", 0) == 0) {

@@ -99,6 +99,7 @@ class SelfService {
     bool json_answer = false;  // SPA or native: JSON instead of redirects
     bool api = false;          // the flow (or request) is native
     std::string masked_csrf;   // for browser flows: the token rendered this time
+    std::string csrf_raw;      // the anti-CSRF token of this request (cookie or new)
     std::string client;        // the client address
     std::optional<std::optional<AuthenticatedSession>> session;  // cached lookup
   };
@@ -110,8 +111,11 @@ class SelfService {
   void SubmitFlow(const std::string& kind, Call& call);
   void SubmitLogin(domain::flow::Flow& flow, const nlohmann::json& body, Call& call);
   void SubmitRegistration(domain::flow::Flow& flow, const nlohmann::json& body, Call& call);
+  // `replaces`: the expired flow this one stands in for (its request URL is
+  // kept and the new flow says why it was made).
   Result<domain::flow::Flow> CreateFlow(const std::string& kind, bool api, Call& call,
-                                        const std::string& return_to, bool refresh);
+                                        const std::string& return_to, bool refresh,
+                                        const domain::flow::Flow* replaces = nullptr);
   nlohmann::ordered_json RenderFlow(const domain::flow::Flow& flow, Call& call);
   void AnswerFlow(const domain::flow::Flow& flow, int status, Call& call);
   void FailFlow(domain::flow::Flow& flow, const std::string& method, nlohmann::json messages,

@@ -45,9 +45,15 @@ std::optional<bool> ActiveFilter(const httplib::Request& req) {
 SelfService::Call SelfService::MakeCall(const httplib::Request& req, httplib::Response& res,
                                         RequestContext& ctx) const {
   Call call{req, res, ctx};
-  call.client = domain::throttle::ClientAddress(req.remote_addr,
-                                                req.get_header_value("X-Forwarded-For"),
-                                                trusted_proxies_);
+  // Only the self-service flows answer browsers with redirects.
+  call.json_answer = req.path.rfind("/self-service/", 0) != 0;
+  // Every X-Forwarded-For header, in order, as one list.
+  std::string forwarded;
+  auto range = req.headers.equal_range("X-Forwarded-For");
+  for (auto it = range.first; it != range.second; ++it) {
+    forwarded += (forwarded.empty() ? "" : ",") + it->second;
+  }
+  call.client = domain::throttle::ClientAddress(req.remote_addr, forwarded, trusted_proxies_);
   return call;
 }
 
@@ -64,6 +70,10 @@ void SelfService::Whoami(Call& call) {
   }
   auto s = deps_.sessions.Authenticate(token);
   if (!s) {
+    // Kratos's whoami does not say why (a disabled identity included).
+    if (s.error().code() == Code::kPermissionDenied) {
+      return NoSession(call.res);
+    }
     return SessionError(call.res, s.error());
   }
   call.res.set_header("X-Kratos-Authenticated-Identity-Id", s->identity.id);
@@ -231,7 +241,7 @@ void SelfService::AddPublicRoutes(Router& router) {
                json out = json::array();
                for (const auto& other : *all) {
                  if (other.id != s->session.id) {
-                   out.push_back(deps_.sessions.Render(other, nullptr, true));
+                   out.push_back(deps_.sessions.Render(other, &s->identity, true));
                  }
                }
                res.set_header("X-Total-Count", std::to_string(out.size()));

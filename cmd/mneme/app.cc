@@ -39,13 +39,14 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
             infra::hash::HasherConfigFrom(config.tree, flags.dev ? infra::hash::DevMode::kOn
                                                                  : infra::hash::DevMode::kOff));
   MNEME_TRY(app->hasher_, infra::hash::Hasher::Create(hasher_config));
+  app->hashing_pool_ = std::make_unique<infra::hash::HashingPool>(*app->hasher_);
 
   MNEME_TRY(app->assembled_, AssembleStore(config, *app->log_));
   app->store_ = app->assembled_->store.get();
   MNEME_RETURN_IF_ERROR(CheckStoreReady(*app->assembled_, flags.config_files.front()));
   app->log_->info("store open head={}", app->store_->Head().value());
   app->identity_service_ = std::make_unique<api::IdentityService>(
-      *app->store_, *app->store_, *app->assembled_->vault, *app->schemas_, *app->hasher_, app->clock_, app->ids_);
+      *app->store_, *app->store_, *app->assembled_->vault, *app->schemas_, *app->hashing_pool_, app->clock_, app->ids_);
   app->audit_service_ =
       std::make_unique<api::AuditService>(*app->store_, *app->assembled_->vault,
                                           *app->identity_service_);
@@ -92,7 +93,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   app->selfservice_ = std::make_unique<api::SelfService>(
       settings.selfservice,
       api::SelfServiceDeps{*app->flows_, *app->session_service_, *app->identity_service_,
-                           *app->schemas_, *app->hasher_, *app->breach_check_,
+                           *app->schemas_, *app->hashing_pool_, *app->breach_check_,
                            *app->login_throttle_, *app->client_limiter_, *app->store_,
                            app->random_, app->clock_, app->ids_},
       dummy_hash);

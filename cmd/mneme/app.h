@@ -31,6 +31,7 @@
 #include "cmd/common/store_assembly.h"
 #include "infra/crypto/personal_data_vault.h"
 #include "infra/hash/hasher.h"
+#include "infra/hash/hashing_pool.h"
 #include "infra/kafka/event_relay.h"
 #include "projections/identities.h"
 #include "infra/config/config.h"
@@ -69,6 +70,7 @@ class App {
   infra::system::RandomIdGenerator ids_;
   infra::system::SystemRandom random_;
   std::unique_ptr<infra::hash::Hasher> hasher_;
+  std::unique_ptr<infra::hash::HashingPool> hashing_pool_;  // runs hasher_'s work
   std::unique_ptr<api::SchemaRegistry> schemas_;
   std::unique_ptr<AssembledStore> assembled_;
   infra::store::RocksEventStore* store_ = nullptr;

@@ -74,6 +74,7 @@ Flow Evolve(Flow state, const Event& event, Timestamp at) {
                    state.csrf_hash = e.csrf_hash;
                    state.refresh = e.refresh;
                    state.requested_aal = e.requested_aal;
+                   state.messages = e.messages;
                  },
                  [&](const FlowFailed& e) {
                    state.active = e.method;
@@ -113,6 +114,9 @@ EncodedEvent Encode(const Event& event) {
                          {"csrf_hash", e.csrf_hash},
                          {"refresh", e.refresh},
                          {"requested_aal", e.requested_aal}};
+            if (!e.messages.empty()) {
+              out.plain["messages"] = e.messages;
+            }
             out.personal = {{"request_url", e.request_url}, {"return_to", e.return_to}};
             return out;
           },
@@ -153,6 +157,7 @@ Result<Event> Decode(const std::string& type, const json& plain, const json& per
       e.csrf_hash = plain.value("csrf_hash", "");
       e.refresh = plain.value("refresh", false);
       e.requested_aal = plain.value("requested_aal", "aal1");
+      e.messages = plain.value("messages", json::array());
       e.request_url = p.value("request_url", "");
       e.return_to = p.value("return_to", "");
       return Event{std::move(e)};

@@ -57,6 +57,8 @@ struct FlowCreated {
   std::string csrf_hash;
   bool refresh = false;
   std::string requested_aal = "aal1";
+  // ui.messages the flow starts with (a replacement for an expired flow says so).
+  nlohmann::json messages = nlohmann::json::array();
 };
 // A submission that did not complete the flow: validation messages and the
 // values to show again.

@@ -152,8 +152,19 @@ bool IsTooSimilar(std::string_view identifier, std::string_view password) {
     return true;
   }
   const size_t at = identifier.rfind('@');
+  const std::u32string local = Folded(at != std::string_view::npos && at > 0
+                                          ? identifier.substr(0, at)
+                                          : identifier);
+  // Beyond Kratos: a password that contains the identifier (or an e-mail's
+  // local part) of at least 4 characters, making a third of it or more, is
+  // refused ("alice2024xyz"); a long passphrase that merely includes it is
+  // not (Kratos's own case "d4f6090b-5a84" in a 40-character password).
+  if (local.size() >= 4 && local.size() * 3 >= folded_password.size() &&
+      folded_password.find(local) != std::u32string::npos) {
+    return true;
+  }
   if (at != std::string_view::npos && at > 0) {
-    return TooSimilarFolded(Folded(identifier.substr(0, at)), folded_password);
+    return TooSimilarFolded(local, folded_password);
   }
   return false;
 }

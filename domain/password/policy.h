@@ -65,6 +65,9 @@ size_t CodePointLength(std::string_view s);
 //    "alice@example.com" (distance 9, common substring 2/8) although it is the
 //    user's name with a digit swapped in and a number appended; against
 //    "alice" the distance is 4 and mneme refuses it.
+//  * A password containing the identifier, or an e-mail's local part, of at
+//    least 4 characters and a third of the password or more is refused ("alice2024xyz" for alice@example.com:
+//    distance 7 and a common substring of 5/12 pass Kratos's rule).
 //  * Distances and substrings count code points (Kratos's LCS walks bytes and
 //    breaks on multi-byte characters).
 //  * Lower-casing covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic;

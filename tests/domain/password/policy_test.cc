@@ -80,6 +80,11 @@ TEST(PolicyTest, EmailLocalPartIsComparedBeyondKratos) {
   // whole address. Against the local part "alice" the distance is 4.
   EXPECT_TRUE(IsTooSimilar("alice@example.com", "Al1ce123"));
   EXPECT_FALSE(IsTooSimilar("alice", "Al1ce-93-Tr0mb0ne"));
+  // Containment of the local part (4+ characters) is refused too.
+  EXPECT_TRUE(IsTooSimilar("alice@example.com", "alice2024xyz"));
+  EXPECT_TRUE(IsTooSimilar("alice@example.com", "my-ALICE-2024"));
+  EXPECT_FALSE(IsTooSimilar("alice@example.com", "my-ALICE-is-part-of-a-long-passphrase"));
+  EXPECT_FALSE(IsTooSimilar("bob@example.com", "bobsled-and-other-words"));
 }
 
 TEST(PolicyTest, EveryIdentifierIsCompared) {
