@@ -11,6 +11,34 @@
 namespace mneme::api {
 namespace {
 
+// Debian's compiled httplib listens with a backlog of 5: 64 clients
+// connecting at once overflow it and wait for SYN retransmits (a second or
+// more of tail latency). Calling listen() again on the bound socket raises
+// the backlog; the socket is found by its port (httplib keeps it private).
+void WidenBacklog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) {
+      continue;
+    }
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) {
+      continue;
+    }
+    int bound = 0;
+    if (addr.ss_family == AF_INET) {
+      bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (bound == port) {
+      (void)::listen(fd, SOMAXCONN);  // best effort: the default backlog still works
+    }
+  }
+}
+
 constexpr const char* kNoCache = "private, no-cache, no-store, must-revalidate";
 
 bool IsHealthPath(const std::string& path) {
@@ -125,6 +153,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(ServerOptions options, Ro
                                              " for the " + s->options_.name + " API");
   }
   s->port_ = port;
+  WidenBacklog(port);
   return s;
 }
 

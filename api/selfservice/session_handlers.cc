@@ -68,7 +68,7 @@ void SelfService::Whoami(Call& call) {
       token = auth.substr(7);
     }
   }
-  auto s = deps_.sessions.Authenticate(token);
+  auto s = deps_.sessions.Whoami(token);
   if (!s) {
     // Kratos's whoami does not say why (a disabled identity included).
     if (s.error().code() == Code::kPermissionDenied) {
@@ -76,8 +76,9 @@ void SelfService::Whoami(Call& call) {
     }
     return SessionError(call.res, s.error());
   }
-  call.res.set_header("X-Kratos-Authenticated-Identity-Id", s->identity.id);
-  WriteJson(call.res, 200, deps_.sessions.Render(s->session, &s->identity, true));
+  call.res.set_header("X-Kratos-Authenticated-Identity-Id", s->identity_id);
+  call.res.status = 200;
+  call.res.set_content(std::move(s->body), "application/json; charset=utf-8");
 }
 
 void SelfService::LogoutBrowserFlow(Call& call) {

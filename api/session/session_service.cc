@@ -1,6 +1,7 @@
 #include "api/session/session_service.h"
 
 #include "domain/common/time.h"
+#include "domain/identity/identity_codec.h"
 #include "projections/identities.h"
 #include "projections/sessions.h"
 
@@ -142,6 +143,73 @@ Result<AuthenticatedSession> SessionService::Authenticate(std::string_view token
       return MakeError(Code::kPermissionDenied, "This account was disabled.");
     }
     return AuthenticatedSession{std::move(*s), std::move(*identity)};
+  }
+  return MakeError(Code::kUnauthenticated, kNoSession);
+}
+
+Result<WhoamiAnswer> SessionService::Whoami(std::string_view token) {
+  if (token.empty() || token.size() > 256) {
+    return MakeError(Code::kUnauthenticated, kNoSession);
+  }
+  for (const auto& hash : hasher_.Candidates(token)) {
+    MNEME_TRY(auto sid, reads_.GetRow(projections::Sessions::kName,
+                                      projections::Sessions::TokenKey(hash)));
+    if (!sid) {
+      continue;
+    }
+    MNEME_TRY(auto session_row,
+              reads_.GetRow(projections::Sessions::kName, projections::Sessions::RowKey(*sid)));
+    if (!session_row) {
+      break;
+    }
+    auto& shard = cache_[std::hash<std::string>{}(*sid) % kCacheShards];
+    std::shared_ptr<const CachedRender> cached;
+    {
+      std::lock_guard lock(shard.mu);
+      if (auto it = shard.entries.find(*sid); it != shard.entries.end()) {
+        cached = it->second;
+      }
+    }
+    if (cached && cached->session_row == *session_row) {
+      MNEME_TRY(auto identity_row, reads_.GetRow(projections::Identities::kName,
+                                                 projections::Identities::RowKey(cached->identity_id)));
+      if (identity_row && *identity_row == cached->identity_row) {
+        if (clock_.Now().micros >= cached->expires_at) {
+          break;
+        }
+        return WhoamiAnswer{cached->identity_id, cached->body};
+      }
+    }
+    // A miss: decide and render as Authenticate does, then remember.
+    auto parsed = json::parse(*session_row, nullptr, false);
+    MNEME_TRY(auto s, domain::session::FromJson(parsed));
+    if (!IsActive(s)) {
+      break;
+    }
+    MNEME_TRY(auto identity_row, reads_.GetRow(projections::Identities::kName,
+                                               projections::Identities::RowKey(s.identity_id)));
+    if (!identity_row) {
+      break;
+    }
+    MNEME_TRY(auto identity, domain::identity::FromJson(json::parse(*identity_row, nullptr, false)));
+    if (identity.state != "active") {
+      return MakeError(Code::kPermissionDenied, "This account was disabled.");
+    }
+    auto render = std::make_shared<CachedRender>();
+    render->session_row = std::move(*session_row);
+    render->identity_row = std::move(*identity_row);
+    render->expires_at = s.expires_at.micros;
+    render->identity_id = identity.id;
+    render->body = Render(s, &identity, true).dump(-1, ' ', false, json::error_handler_t::replace);
+    WhoamiAnswer answer{render->identity_id, render->body};
+    {
+      std::lock_guard lock(shard.mu);
+      if (shard.entries.size() >= kCachePerShard) {
+        shard.entries.erase(shard.entries.begin());  // any victim: a cache, not a record
+      }
+      shard.entries[*sid] = std::move(render);
+    }
+    return answer;
   }
   return MakeError(Code::kUnauthenticated, kNoSession);
 }

@@ -5,7 +5,11 @@
 // stored only as keyed hashes. Thread-safe (stateless over thread-safe ports).
 #pragma once
 
+#include <array>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -37,6 +41,12 @@ struct AuthenticatedSession {
   domain::identity::Identity identity;
 };
 
+// The answer of whoami: the session JSON, rendered.
+struct WhoamiAnswer {
+  std::string identity_id;
+  std::string body;
+};
+
 struct SessionPage {
   std::vector<domain::session::Session> sessions;
   std::string next_after;  // empty on the last page
@@ -64,6 +74,12 @@ class SessionService {
   // The logout token of a session, derived from its session token (so it
   // need not be stored in clear); its hash was stored at issue.
   std::string LogoutTokenFor(std::string_view session_token) const;
+  // Whoami: Authenticate, rendered with identity and devices. Renders are
+  // cached per session and reused while the session's and identity's
+  // read-model rows are byte-for-byte unchanged (three point reads, no JSON
+  // work on a hit). Errors: as Authenticate.
+  Result<WhoamiAnswer> Whoami(std::string_view token);
+
   // Session id of a logout token (live sessions only). Errors: kNotFound.
   Result<std::string> SessionOfLogoutToken(std::string_view logout_token);
 
@@ -109,6 +125,21 @@ class SessionService {
   domain::IdGenerator& ids_;
   IdentityService& identities_;
   SessionOptions options_;
+
+  struct CachedRender {
+    std::string session_row;
+    std::string identity_row;
+    int64_t expires_at = 0;
+    std::string identity_id;
+    std::string body;
+  };
+  static constexpr size_t kCacheShards = 16;
+  static constexpr size_t kCachePerShard = 4096;
+  struct CacheShard {
+    std::mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<const CachedRender>> entries;
+  };
+  std::array<CacheShard, kCacheShards> cache_;
 };
 
 }  // namespace mneme::api

@@ -448,7 +448,7 @@ Result<Config> LoadConfig(const std::vector<std::string>& files, const Environme
     l.base_url = c.GetString("serve." + name + ".base_url",
                              "http://" + shown_host + ":" + std::to_string(l.port) + "/");
   };
-  listener(c.public_api, "public", 4433, 64);
+  listener(c.public_api, "public", 4433, 128);
   listener(c.admin_api, "admin", 4434, 16);
   c.log_level = c.GetString("log.level", "info");
   c.log_format = c.GetString("log.format", "text");

@@ -135,6 +135,36 @@ TEST_F(SessionServiceTest, AuthenticateUntilExpiryOrRevocation) {
   EXPECT_TRUE(sessions_->Get(s.session.id)->revoked);
 }
 
+TEST_F(SessionServiceTest, WhoamiRendersAreReusedOnlyWhileNothingChanged) {
+  const std::string id = NewIdentity("ada@example.com");
+  auto s = NewSession(id);
+  auto first = sessions_->Whoami(s.token);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->identity_id, id);
+  EXPECT_EQ(json::parse(first->body)["identity"]["traits"]["email"], "ada@example.com");
+  auto again = sessions_->Whoami(s.token);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->body, first->body);
+  // The identity changes: the next whoami shows it.
+  ASSERT_THAT(identities_->Update(id, {{"traits", {{"email", "ada.l@example.com"}}}}, "admin", "r"),
+              IsOk());
+  auto changed = sessions_->Whoami(s.token);
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(json::parse(changed->body)["identity"]["traits"]["email"], "ada.l@example.com");
+  // Extended, then expired, then revoked: never the stale answer.
+  clock_.now.micros += 3300LL * 1000000;
+  ASSERT_THAT(sessions_->Extend(s.session.id, "r"), IsOk());
+  auto extended = sessions_->Whoami(s.token);
+  ASSERT_THAT(extended, IsOk());
+  EXPECT_NE(json::parse(extended->body)["expires_at"], json::parse(changed->body)["expires_at"]);
+  clock_.now.micros += 3600LL * 1000000;
+  EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kUnauthenticated));
+  clock_.now.micros -= 3600LL * 1000000;
+  ASSERT_THAT(sessions_->Whoami(s.token), IsOk());
+  ASSERT_THAT(sessions_->Revoke(s.session.id, "logout", id, "r"), IsOk());
+  EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kUnauthenticated));
+}
+
 TEST_F(SessionServiceTest, DisabledOrDeletedIdentitiesHaveNoLiveSession) {
   const std::string id = NewIdentity("ada@example.com");
   auto s = NewSession(id);
@@ -142,7 +172,9 @@ TEST_F(SessionServiceTest, DisabledOrDeletedIdentitiesHaveNoLiveSession) {
                                   "admin", "r"),
               IsOk());
   EXPECT_THAT(sessions_->Authenticate(s.token), HasCode(Code::kPermissionDenied));
+  EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kPermissionDenied));
   ASSERT_THAT(identities_->Delete(id, "admin", "r"), IsOk());
+  EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kUnauthenticated));
   EXPECT_THAT(sessions_->Authenticate(s.token), HasCode(Code::kUnauthenticated));
   EXPECT_THAT(sessions_->Get(s.session.id), HasCode(Code::kNotFound));
   EXPECT_TRUE(sessions_->OfIdentity(id, std::nullopt)->empty());
