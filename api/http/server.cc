@@ -176,10 +176,120 @@ void HttpServer::Stop() {
   }
 }
 
+namespace {
+
+std::string Lower(std::string s) {
+  for (auto& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+bool OriginAllowed(const CorsOptions& cors, const std::string& origin) {
+  const std::string o = Lower(origin);
+  for (const auto& a : cors.allowed_origins) {
+    const std::string allowed = Lower(a);
+    if (allowed == "*" || allowed == o) {
+      return true;
+    }
+    const size_t star = allowed.find('*');
+    if (star != std::string::npos) {
+      const std::string prefix = allowed.substr(0, star);
+      const std::string suffix = allowed.substr(star + 1);
+      if (o.size() >= prefix.size() + suffix.size() && o.rfind(prefix, 0) == 0 &&
+          o.compare(o.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) {
+    out += (out.empty() ? "" : ", ") + i;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool HttpServer::Cors(const httplib::Request& req, httplib::Response& res) {
+  const auto& cors = options_.cors;
+  const std::string origin = req.get_header_value("Origin");
+  const bool preflight = req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method");
+  if (preflight) {
+    res.set_header("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+  } else {
+    res.set_header("Vary", "Origin");
+  }
+  if (origin.empty() || !OriginAllowed(cors, origin)) {
+    if (preflight) {
+      res.status = 204;
+    }
+    return preflight;
+  }
+  const bool any_origin = std::find(cors.allowed_origins.begin(), cors.allowed_origins.end(), "*") !=
+                          cors.allowed_origins.end();
+  res.set_header("Access-Control-Allow-Origin",
+                 any_origin && !cors.allow_credentials ? "*" : origin);
+  if (cors.allow_credentials) {
+    res.set_header("Access-Control-Allow-Credentials", "true");
+  }
+  if (!preflight) {
+    if (!cors.exposed_headers.empty()) {
+      res.set_header("Access-Control-Expose-Headers", Join(cors.exposed_headers));
+    }
+    return false;
+  }
+  std::string method = req.get_header_value("Access-Control-Request-Method");
+  for (auto& ch : method) {
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  const bool method_ok =
+      method == "OPTIONS" ||
+      std::find(cors.allowed_methods.begin(), cors.allowed_methods.end(), method) !=
+          cors.allowed_methods.end();
+  bool headers_ok = true;
+  const std::string requested = req.get_header_value("Access-Control-Request-Headers");
+  size_t start = 0;
+  while (start < requested.size()) {
+    size_t comma = requested.find(',', start);
+    std::string h = requested.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    h.erase(0, h.find_first_not_of(" \t"));
+    h.erase(h.find_last_not_of(" \t") + 1);
+    if (!h.empty()) {
+      const std::string lh = Lower(h);
+      headers_ok = headers_ok && (lh == "origin" ||
+                                  std::any_of(cors.allowed_headers.begin(), cors.allowed_headers.end(),
+                                              [&](const std::string& a) { return Lower(a) == lh || a == "*"; }));
+    }
+    start = comma == std::string::npos ? requested.size() : comma + 1;
+  }
+  res.status = 204;
+  if (!method_ok || !headers_ok) {
+    res.headers.erase("Access-Control-Allow-Origin");
+    res.headers.erase("Access-Control-Allow-Credentials");
+    return true;
+  }
+  res.set_header("Access-Control-Allow-Methods", method);
+  if (!requested.empty()) {
+    res.set_header("Access-Control-Allow-Headers", requested);
+  }
+  if (cors.max_age > 0) {
+    res.set_header("Access-Control-Max-Age", std::to_string(cors.max_age));
+  }
+  return true;
+}
+
 void HttpServer::Dispatch(const httplib::Request& req, httplib::Response& res) {
   RequestContext ctx;
   ctx.request_id = RequestIdFrom(req, *ids_);
   CommonHeaders(res, ctx.request_id);
+  if (options_.cors.enabled && Cors(req, res)) {
+    return;
+  }
   if (options_.admin_prefix == AdminPrefix::kRedirect && req.path != "/admin" &&
       req.path.rfind("/admin/", 0) != 0) {
     std::string location = "/admin" + req.path;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <httplib.h>
 #include <spdlog/logger.h>
@@ -23,6 +24,19 @@ namespace mneme::api {
 
 enum class AdminPrefix { kNone, kRedirect };
 
+// Kratos's serve.public.cors (rs/cors semantics): allowed origins may be "*"
+// or hold one "*" wildcard ("https://*.example.com").
+struct CorsOptions {
+  bool enabled = false;
+  std::vector<std::string> allowed_origins = {"*"};
+  std::vector<std::string> allowed_methods = {"POST", "GET", "PUT", "PATCH", "DELETE"};
+  std::vector<std::string> allowed_headers = {"Authorization", "Content-Type", "Max-Age",
+                                              "X-Session-Token", "X-XSRF-TOKEN", "X-CSRF-TOKEN"};
+  std::vector<std::string> exposed_headers = {"Content-Type"};
+  bool allow_credentials = true;
+  int max_age = 0;
+};
+
 struct ServerOptions {
   std::string name;  // "public" or "admin", for logs
   std::string host = "127.0.0.1";
@@ -31,6 +45,7 @@ struct ServerOptions {
   size_t max_body_bytes = 5 * 1024 * 1024;
   // kRedirect: paths without the /admin prefix get a 307 to /admin/<path>.
   AdminPrefix admin_prefix = AdminPrefix::kNone;
+  CorsOptions cors;
 };
 
 class HttpServer {
@@ -50,6 +65,8 @@ class HttpServer {
  private:
   HttpServer() = default;
   void Dispatch(const httplib::Request& req, httplib::Response& res);
+  // CORS: true when the request was a preflight and has been answered.
+  bool Cors(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions options_;
   Router router_;

@@ -39,7 +39,8 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
             infra::hash::HasherConfigFrom(config.tree, flags.dev ? infra::hash::DevMode::kOn
                                                                  : infra::hash::DevMode::kOff));
   MNEME_TRY(app->hasher_, infra::hash::Hasher::Create(hasher_config));
-  app->hashing_pool_ = std::make_unique<infra::hash::HashingPool>(*app->hasher_);
+  app->normalizing_ = std::make_unique<infra::hash::NormalizingHasher>(*app->hasher_);
+  app->hashing_pool_ = std::make_unique<infra::hash::HashingPool>(*app->normalizing_);
 
   MNEME_TRY(app->assembled_, AssembleStore(config, *app->log_));
   app->store_ = app->assembled_->store.get();
@@ -129,7 +130,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
 
   api::ServerOptions public_options{"public", config.public_api.host, config.public_api.port,
                                     config.public_api.threads, 5 * 1024 * 1024,
-                                    api::AdminPrefix::kNone};
+                                    api::AdminPrefix::kNone, PublicCorsFrom(config)};
   api::ServerOptions admin_options{"admin", config.admin_api.host, config.admin_api.port,
                                    config.admin_api.threads, 5 * 1024 * 1024,
                                    api::AdminPrefix::kRedirect};

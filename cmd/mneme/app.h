@@ -32,6 +32,7 @@
 #include "infra/crypto/personal_data_vault.h"
 #include "infra/hash/hasher.h"
 #include "infra/hash/hashing_pool.h"
+#include "infra/hash/normalizing_hasher.h"
 #include "infra/kafka/event_relay.h"
 #include "projections/identities.h"
 #include "infra/config/config.h"
@@ -70,7 +71,8 @@ class App {
   infra::system::RandomIdGenerator ids_;
   infra::system::SystemRandom random_;
   std::unique_ptr<infra::hash::Hasher> hasher_;
-  std::unique_ptr<infra::hash::HashingPool> hashing_pool_;  // runs hasher_'s work
+  std::unique_ptr<infra::hash::NormalizingHasher> normalizing_;  // NFKC over hasher_
+  std::unique_ptr<infra::hash::HashingPool> hashing_pool_;       // runs normalizing_'s work
   std::unique_ptr<api::SchemaRegistry> schemas_;
   std::unique_ptr<AssembledStore> assembled_;
   infra::store::RocksEventStore* store_ = nullptr;

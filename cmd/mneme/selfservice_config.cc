@@ -82,6 +82,23 @@ std::vector<std::string> Strings(const json& tree, const std::string& key) {
 
 }  // namespace
 
+api::CorsOptions PublicCorsFrom(const infra::config::Config& c) {
+  api::CorsOptions cors;
+  cors.enabled = Bool(c, "serve.public.cors.enabled", false);
+  auto list = [&](const std::string& key, std::vector<std::string>& out) {
+    if (const json* v = At(c.tree, key); v && v->is_array()) {
+      out = Strings(c.tree, key);
+    }
+  };
+  list("serve.public.cors.allowed_origins", cors.allowed_origins);
+  list("serve.public.cors.allowed_methods", cors.allowed_methods);
+  list("serve.public.cors.allowed_headers", cors.allowed_headers);
+  list("serve.public.cors.exposed_headers", cors.exposed_headers);
+  cors.allow_credentials = Bool(c, "serve.public.cors.allow_credentials", true);
+  cors.max_age = std::atoi(c.GetString("serve.public.cors.max_age", "0").c_str());
+  return cors;
+}
+
 Result<SelfServiceSettings> SelfServiceSettingsFrom(const infra::config::Config& c, bool dev) {
   constexpr const char* kFallback = "https://www.ory.sh/kratos/docs/fallback/";
   SelfServiceSettings s;

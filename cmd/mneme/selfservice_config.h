@@ -2,6 +2,7 @@
 // options. Part of the composition root of `mneme serve`.
 #pragma once
 
+#include "api/http/server.h"
 #include "api/selfservice/selfservice.h"
 #include "api/session/session_service.h"
 #include "domain/throttle/client_limiter.h"
@@ -21,6 +22,9 @@ struct SelfServiceSettings {
   bool ignore_network_errors = true;
   std::string breached_list;  // path of the offline list
 };
+
+// serve.public.cors, with Kratos's defaults.
+api::CorsOptions PublicCorsFrom(const infra::config::Config& config);
 
 // Errors: kInvalidArgument naming the key.
 Result<SelfServiceSettings> SelfServiceSettingsFrom(const infra::config::Config& config, bool dev);

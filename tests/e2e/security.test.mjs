@@ -671,6 +671,19 @@ test('checklist 17: common passwords are refused from the local list, also with 
     });
 });
 
+test('checklist 19: composed and decomposed Unicode passwords are the same password (NFKC)', async () => {
+  const composed = 'caf\u00e9-au-lait-long-2024';
+  const decomposed = 'cafe\u0301-au-lait-long-2024';
+  assert.notEqual(composed, decomposed);
+  const reg = await register(base, 'nfkc-a@example.com', composed);
+  assert.equal(reg.status, 200, JSON.stringify(reg.body));
+  assert.equal((await login(base, 'nfkc-a@example.com', decomposed)).status, 200);
+  const reg2 = await register(base, 'nfkc-b@example.com', decomposed);
+  assert.equal(reg2.status, 200, JSON.stringify(reg2.body));
+  assert.equal((await login(base, 'nfkc-b@example.com', composed)).status, 200);
+  assert.equal((await login(base, 'nfkc-b@example.com', 'cafe-au-lait-long-2024')).status, 400);
+});
+
 test('checklist 18: a password equal to or containing the e-mail local part is refused', async () => {
   const refused = async (email, password) => {
     const r = await register(base, email, password);

@@ -582,6 +582,48 @@ describe('expired flows', () => {
   });
 });
 
+describe('CORS on the public port (serve.public.cors)', () => {
+  let server;
+  before(async () => {
+    server = await startServer({
+      extraConfig: config(),
+      env: { SERVE_PUBLIC_CORS_ENABLED: 'true', SERVE_PUBLIC_CORS_ALLOWED_ORIGINS: `["${UI}"]` },
+    });
+  });
+  after(async () => { await server?.stop(); });
+
+  test('a preflight from an allowed origin is answered with its method and headers', async () => {
+    const r = await fetch(`${server.publicUrl}/self-service/login?flow=00000000-0000-4000-8000-000000000000`, {
+      method: 'OPTIONS',
+      headers: { Origin: UI, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-session-token' },
+    });
+    assert.equal(r.status, 204);
+    assert.equal(r.headers.get('access-control-allow-origin'), UI);
+    assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(r.headers.get('access-control-allow-methods'), 'POST');
+    assert.equal(r.headers.get('access-control-allow-headers'), 'content-type,x-session-token');
+  });
+
+  test('requests from other origins get no CORS headers', async () => {
+    const pre = await fetch(`${server.publicUrl}/sessions/whoami`, {
+      method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' },
+    });
+    assert.equal(pre.headers.get('access-control-allow-origin'), null);
+    const get = await fetch(`${server.publicUrl}/sessions/whoami`, { headers: { Origin: 'https://evil.example' } });
+    assert.equal(get.status, 401);
+    assert.equal(get.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('simple requests from an allowed origin expose Content-Type and allow credentials', async () => {
+    const r = await fetch(`${server.publicUrl}/self-service/login/browser`, { headers: { Origin: UI, Accept: 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('access-control-allow-origin'), UI);
+    assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(r.headers.get('access-control-expose-headers'), 'Content-Type');
+    assert.match(r.headers.get('vary') ?? '', /Origin/);
+  });
+});
+
 describe('sessions and logout', () => {
   let server;
   let front;
