@@ -21,6 +21,34 @@ Result<Flow> FlowRepository::Load(const std::string& id) {
   return flow;
 }
 
+Result<std::string> FlowRepository::RecordError(const std::string& id, const nlohmann::json& error,
+                                               const std::string& request_id) {
+  domain::AppendRequest request;
+  request.stream = "selfservice-error-" + id;
+  request.expected = domain::ExpectedVersion::NoStream();
+  domain::NewEvent e;
+  e.type = "selfservice.error_recorded";
+  e.time = clock_.Now();
+  e.actor = "anonymous";
+  e.request_id = request_id;
+  e.data = nlohmann::json{{"plain", {{"error", error}}}}.dump();
+  request.events.push_back(std::move(e));
+  MNEME_RETURN_IF_ERROR(store_.Append(std::move(request)));
+  return id;
+}
+
+Result<FlowRepository::StoredError> FlowRepository::LoadError(const std::string& id) {
+  MNEME_TRY(auto events, store_.ReadStream("selfservice-error-" + id, StreamVersion(1)));
+  if (events.empty()) {
+    return MakeError(Code::kNotFound, "Unable to locate the resource");
+  }
+  auto doc = nlohmann::json::parse(events.front().data, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("plain")) {
+    return MakeError(Code::kDataLoss, "stored self-service error is not JSON");
+  }
+  return StoredError{doc["plain"].value("error", nlohmann::json::object()), events.front().time};
+}
+
 Result<Flow> FlowRepository::Execute(const Flow& flow, const domain::flow::Command& command,
                                      const std::string& actor, const std::string& request_id) {
   MNEME_TRY(auto events, domain::flow::Decide(flow, command));

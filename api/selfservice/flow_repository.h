@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "domain/common/clock.h"
 #include "domain/event/event_store.h"
 #include "domain/event/personal_data.h"
@@ -26,6 +28,18 @@ class FlowRepository {
   Result<domain::flow::Flow> Execute(const domain::flow::Flow& flow,
                                      const domain::flow::Command& command,
                                      const std::string& actor, const std::string& request_id);
+
+  // User-facing errors of browser flows (Kratos's self-service errors):
+  // stream "selfservice-error-<id>", one event "selfservice.error_recorded".
+  // Errors: kUnavailable.
+  Result<std::string> RecordError(const std::string& id, const nlohmann::json& error,
+                                  const std::string& request_id);
+  struct StoredError {
+    nlohmann::json error;
+    domain::Timestamp at;
+  };
+  // Errors: kNotFound, kDataLoss, kUnavailable.
+  Result<StoredError> LoadError(const std::string& id);
 
  private:
   domain::EventStore& store_;

@@ -245,12 +245,44 @@ void SelfService::AnswerError(int status, const std::string& id, const std::stri
   if (!call.json_answer && !config_.error_ui_url.empty() && status >= 400 && status != 429) {
     // Browser: Kratos stores the error and sends the user to the error UI. The
     // stored error is served by /self-service/errors?id=.
-    call.res.set_redirect(WithQuery(config_.error_ui_url, "id", "stub:" + std::to_string(status)),
-                          303);
-    return;
+    json stored = ErrorBody(e)["error"];
+    auto recorded = deps_.flows.RecordError(deps_.ids.NewUuid(), stored, call.ctx.request_id);
+    if (recorded) {
+      call.res.set_redirect(WithQuery(config_.error_ui_url, "id", *recorded), 303);
+      return;
+    }
   }
   WriteError(call.res, e);
 }
+
+void SelfService::GetError(Call& call) {
+  const std::string id = call.req.get_param_value("id");
+  if (id.rfind("stub:", 0) == 0) {
+    // Kratos's stub errors, for UI development.
+    int code = std::atoi(id.substr(5).c_str());
+    if (code < 400 || code > 599) {
+      code = 500;
+    }
+    ApiError e;
+    e.status = code;
+    e.reason = "This is a stub error.";
+    e.message = DefaultMessage(code);
+    const auto now = FormatRfc3339(deps_.clock.Now());
+    WriteJson(call.res, 200, json{{"id", id}, {"error", ErrorBody(e)["error"]},
+                                  {"created_at", now}, {"updated_at", now}});
+    return;
+  }
+  if (!common::IsUuid(id)) {
+    return WriteError(call.res, NotFoundError());
+  }
+  auto stored = deps_.flows.LoadError(id);
+  if (!stored) {
+    return WriteError(call.res, stored.error());
+  }
+  const auto at = FormatRfc3339(stored->at);
+  WriteJson(call.res, 200, json{{"id", id}, {"error", stored->error}, {"created_at", at}, {"updated_at", at}});
+}
+
 
 std::string SelfService::EnsureCsrfCookie(Call& call) {
   if (!call.csrf_raw.empty()) {

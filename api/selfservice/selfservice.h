@@ -144,6 +144,7 @@ class SelfService {
   void LogoutBrowser(Call& call);
   void LogoutApi(Call& call);
   void Whoami(Call& call);
+  void GetError(Call& call);
 
   SelfServiceConfig config_;
   SelfServiceDeps deps_;

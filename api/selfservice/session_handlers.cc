@@ -207,19 +207,9 @@ void SelfService::AddPublicRoutes(Router& router) {
                LogoutApi(call);
              });
   router.Add("GET", "/self-service/errors",
-             [](const httplib::Request& req, httplib::Response& res, RequestContext&) {
-               const std::string id = req.get_param_value("id");
-               if (id.rfind("stub:", 0) != 0) {
-                 return WriteError(res, NotFoundError());
-               }
-               int code = std::atoi(id.substr(5).c_str());
-               if (code < 400 || code > 599) {
-                 code = 500;
-               }
-               WriteJson(res, 200,
-                         json{{"id", id},
-                              {"error", {{"code", code}, {"status", StatusText(code)},
-                                         {"message", DefaultMessage(code)}}}});
+             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+               auto call = MakeCall(req, res, ctx);
+               GetError(call);
              });
   for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "OPTIONS"}) {
     router.Add(method, "/sessions/whoami",

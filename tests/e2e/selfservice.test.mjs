@@ -624,6 +624,39 @@ describe('CORS on the public port (serve.public.cors)', () => {
   });
 });
 
+describe('self-service errors (GET /self-service/errors)', () => {
+  let server;
+  before(async () => {
+    server = await startServer({
+      extraConfig: config().replace('  flows:\n', `  flows:\n    error: {ui_url: ${UI}/error}\n`),
+    });
+  });
+  after(async () => { await server?.stop(); });
+
+  test('a browser error is stored and the error UI can fetch it by id', async () => {
+    const r = await fetch(`${server.publicUrl}/self-service/login/browser?return_to=https://evil.example/`,
+      { redirect: 'manual', headers: { Accept: 'text/html' } });
+    assert.equal(r.status, 303);
+    const location = new URL(r.headers.get('location'));
+    assert.equal(`${location.origin}${location.pathname}`, `${UI}/error`);
+    const id = location.searchParams.get('id');
+    assert.match(id, uuid);
+    const stored = await call(`${server.publicUrl}/self-service/errors?id=${id}`);
+    assert.equal(stored.status, 200, stored.text);
+    assert.equal(stored.data.id, id);
+    assert.equal(stored.data.error.id, 'self_service_flow_return_to_forbidden');
+    assert.equal(stored.data.error.code, 400);
+    assert.ok(Date.parse(stored.data.created_at));
+  });
+
+  test('stub errors and unknown ids', async () => {
+    const stub = await call(`${server.publicUrl}/self-service/errors?id=stub:500`);
+    assert.equal(stub.status, 200);
+    assert.equal(stub.data.error.code, 500);
+    assertErrorBody(await call(`${server.publicUrl}/self-service/errors?id=00000000-0000-4000-8000-000000000000`), 404);
+  });
+});
+
 describe('sessions and logout', () => {
   let server;
   let front;
