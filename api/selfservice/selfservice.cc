@@ -396,6 +396,18 @@ Result<Flow> SelfService::CreateFlow(const std::string& kind, bool api, Call& ca
       now.micros + (kind == "login" ? config_.login_lifespan_micros
                                     : config_.registration_lifespan_micros)};
   c.refresh = refresh;
+  if (refresh && kind == "login") {
+    // Kratos: refresh without a session is no refresh; with one, the form
+    // asks the signed-in identity to confirm its password.
+    auto s = CurrentSession(call);
+    c.refresh = s.has_value();
+    if (s) {
+      auto it = s->identity.credentials.find("password");
+      if (it != s->identity.credentials.end() && !it->second.identifiers.empty()) {
+        c.login_hint = it->second.identifiers.front();
+      }
+    }
+  }
   if (!api) {
     c.csrf_hash = CsrfHash(EnsureCsrfCookie(call));
   }
@@ -421,9 +433,20 @@ ojson SelfService::RenderFlow(const Flow& flow, Call& call) {
     ident.value = "";
     ident.required = true;
     ident.label = ui::IdentifierLabel(doc);
+    if (flow.refresh && !flow.login_hint.empty()) {
+      // Kratos's PopulateLoginMethodFirstFactorRefresh.
+      ident.type = "hidden";
+      ident.value = flow.login_hint;
+      ident.label = nullptr;
+      if (messages.empty()) {
+        messages.push_back(ui::Text(1010003, "Please confirm this action by verifying that it is you."));
+      }
+    }
     nodes.push_back(ui::InputNode(ident));
     nodes.push_back(ui::PasswordNode(false));
-    nodes.push_back(ui::SubmitNode("password", "password", ui::Text(1010022, "Sign in with password")));
+    nodes.push_back(ui::SubmitNode("password", "password",
+                                   flow.refresh ? ui::Text(1010001, "Sign in")
+                                                : ui::Text(1010022, "Sign in with password")));
     std::vector<std::string> keys = {"csrf_token", "identifier", "password"};
     for (const auto& k : ui::TraitKeys(doc)) {
       keys.push_back(k);

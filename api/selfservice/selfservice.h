@@ -93,6 +93,8 @@ class SelfService {
 
   // Per-request state shared by the handlers.
   struct Call {
+    Call(const httplib::Request& r, httplib::Response& s, RequestContext& c)
+        : req(r), res(s), ctx(c) {}
     const httplib::Request& req;
     httplib::Response& res;
     RequestContext& ctx;

@@ -133,7 +133,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
                                     api::AdminPrefix::kNone, PublicCorsFrom(config)};
   api::ServerOptions admin_options{"admin", config.admin_api.host, config.admin_api.port,
                                    config.admin_api.threads, 5 * 1024 * 1024,
-                                   api::AdminPrefix::kRedirect};
+                                   api::AdminPrefix::kRedirect, api::CorsOptions{}};
   MNEME_TRY(app->public_, api::HttpServer::Create(public_options, std::move(public_routes),
                                                   app->ids_, app->log_));
   MNEME_TRY(app->admin_, api::HttpServer::Create(admin_options, std::move(admin_routes),

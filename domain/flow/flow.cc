@@ -75,6 +75,7 @@ Flow Evolve(Flow state, const Event& event, Timestamp at) {
                    state.refresh = e.refresh;
                    state.requested_aal = e.requested_aal;
                    state.messages = e.messages;
+                   state.login_hint = e.login_hint;
                  },
                  [&](const FlowFailed& e) {
                    state.active = e.method;
@@ -107,7 +108,8 @@ EncodedEvent Encode(const Event& event) {
   return std::visit(
       Overloaded{
           [](const FlowCreated& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"kind", e.kind},
                          {"type", e.type},
                          {"expires_at", e.expires_at.micros},
@@ -118,10 +120,14 @@ EncodedEvent Encode(const Event& event) {
               out.plain["messages"] = e.messages;
             }
             out.personal = {{"request_url", e.request_url}, {"return_to", e.return_to}};
+            if (!e.login_hint.empty()) {
+              out.personal["login_hint"] = e.login_hint;
+            }
             return out;
           },
           [](const FlowFailed& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"method", e.method},
                          {"messages", e.messages},
                          {"node_messages", e.node_messages},
@@ -130,13 +136,15 @@ EncodedEvent Encode(const Event& event) {
             return out;
           },
           [](const FlowStepChanged& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"screen", e.screen}};
             out.personal = {{"values", e.values}};
             return out;
           },
           [](const FlowCompleted& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"method", e.method},
                          {"identity_id", e.identity_id},
                          {"session_id", e.session_id}};
@@ -160,6 +168,7 @@ Result<Event> Decode(const std::string& type, const json& plain, const json& per
       e.messages = plain.value("messages", json::array());
       e.request_url = p.value("request_url", "");
       e.return_to = p.value("return_to", "");
+      e.login_hint = p.value("login_hint", "");
       return Event{std::move(e)};
     }
     if (type == FlowFailed::kType) {

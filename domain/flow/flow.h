@@ -31,6 +31,7 @@ struct Flow {
   std::string csrf_hash;  // sha256 hex of the browser's anti-CSRF token; empty for api flows
   bool refresh = false;
   std::string requested_aal = "aal1";
+  std::string login_hint;  // refresh: the identifier to confirm
   std::string state = "choose_method";
   std::string active;  // the method used last
   // Registration, two steps: "" (traits), "credential-selection" (traits accepted).
@@ -59,6 +60,8 @@ struct FlowCreated {
   std::string requested_aal = "aal1";
   // ui.messages the flow starts with (a replacement for an expired flow says so).
   nlohmann::json messages = nlohmann::json::array();
+  // refresh=true: the identifier of the signed-in identity (personal).
+  std::string login_hint;
 };
 // A submission that did not complete the flow: validation messages and the
 // values to show again.

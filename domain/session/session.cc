@@ -155,7 +155,8 @@ EncodedEvent Encode(const Event& event) {
   return std::visit(
       Overloaded{
           [](const SessionIssued& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"identity_id", e.identity_id},
                          {"token_hash", e.token_hash},
                          {"logout_token_hash", e.logout_token_hash},
@@ -167,12 +168,14 @@ EncodedEvent Encode(const Event& event) {
             return out;
           },
           [](const SessionRevoked& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"reason", e.reason}};
             return out;
           },
           [](const SessionExtended& e) {
-            EncodedEvent out{e.kType};
+            EncodedEvent out;
+            out.type = e.kType;
             out.plain = {{"expires_at", e.expires_at.micros}};
             return out;
           },

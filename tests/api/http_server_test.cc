@@ -21,8 +21,9 @@ class HttpServerTest : public ::testing::Test {
     Router adm;
     AddHealthRoutes(adm, "/admin", [this] { return ready_; });
     AddVersionRoute(adm, "/admin");
-    auto p = HttpServer::Create({"public", "127.0.0.1", 0, 4}, std::move(pub), ids_, log_);
-    auto a = HttpServer::Create({"admin", "127.0.0.1", 0, 4, 5 * 1024 * 1024, AdminPrefix::kRedirect},
+    auto p = HttpServer::Create({"public", "127.0.0.1", 0, 4, 5 * 1024 * 1024, AdminPrefix::kNone, CorsOptions{}},
+                                std::move(pub), ids_, log_);
+    auto a = HttpServer::Create({"admin", "127.0.0.1", 0, 4, 5 * 1024 * 1024, AdminPrefix::kRedirect, CorsOptions{}},
                                 std::move(adm), ids_, log_);
     ASSERT_TRUE(p.has_value() && a.has_value());
     public_ = std::move(*p);

@@ -38,7 +38,7 @@ class IdentityServiceTest : public ::testing::Test {
     infra::hash::HasherConfig hc;
     hc.bcrypt_cost = 4;
     hasher_ = std::move(*infra::hash::Hasher::Create(hc));
-    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema()}}, "default",
+    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema(), ""}}, "default",
                                                  "http://127.0.0.1:4433/"));
     Open();
   }

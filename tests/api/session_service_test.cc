@@ -41,7 +41,7 @@ class SessionServiceTest : public ::testing::Test {
     infra::hash::HasherConfig hc;
     hc.bcrypt_cost = 4;
     hasher_ = std::move(*infra::hash::Hasher::Create(hc));
-    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema()}}, "default",
+    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema(), ""}}, "default",
                                                  "http://127.0.0.1:4433/"));
     Open({"first-secret-0123456789"});
   }
@@ -102,7 +102,9 @@ TEST_F(SessionServiceTest, TokensAreRandomAndStoredOnlyAsKeyedHashes) {
   EXPECT_THAT(a.token, ::testing::MatchesRegex("ory_st_[A-Za-z0-9]{32}"));
   EXPECT_THAT(a.logout_token, ::testing::MatchesRegex("ory_lo_[A-Za-z0-9]{32}"));
   EXPECT_NE(a.token, b.token);
-  for (const auto& e : *store_->ReadAll(GlobalPosition(1), 1000)) {
+  auto events = store_->ReadAll(GlobalPosition(1), 1000);
+  ASSERT_THAT(events, IsOk());
+  for (const auto& e : *events) {
     EXPECT_EQ(e.data.find(a.token), std::string::npos) << e.type;
     EXPECT_EQ(e.data.find(a.logout_token), std::string::npos) << e.type;
     EXPECT_EQ(e.data.find("198.51.100.7"), std::string::npos) << e.type << " (devices are sealed)";

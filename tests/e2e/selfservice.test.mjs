@@ -812,4 +812,28 @@ describe('bad input never breaks the server', () => {
     const login = await call(`${server.publicUrl}/self-service/login/api`, { headers: { 'X-Session-Token': token } });
     assertErrorBody(login, 400, 'session_already_available');
   });
+
+  test('refresh=true with a session asks that identity to confirm its password', async () => {
+    const addr = email('refresh');
+    const { session_token: token } = await registerNative(front, addr);
+    const r = await call(`${server.publicUrl}/self-service/login/api?refresh=true`, { headers: { 'X-Session-Token': token } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.data.refresh, true);
+    const ident = r.data.ui.nodes.find((n) => n.attributes.name === 'identifier');
+    assert.equal(ident.attributes.type, 'hidden');
+    assert.equal(ident.attributes.value, addr);
+    assert.deepEqual(ident.meta, {});
+    assert.equal(r.data.ui.messages[0].id, 1010003);
+    const submit = r.data.ui.nodes.find((n) => n.attributes.name === 'method');
+    assert.equal(submit.meta.label.id, 1010001);
+    // The refreshed login issues a new session for the same identity.
+    const done = await call(`${server.publicUrl}/self-service/login?flow=${r.data.id}`, {
+      method: 'POST', json: { method: 'password', identifier: addr, password: PASSWORD }, headers: { 'X-Session-Token': token },
+    });
+    assert.equal(done.status, 200, done.text);
+    assert.notEqual(done.data.session_token, token);
+    // Without a session, refresh is no refresh (Kratos).
+    const anon = await call(`${server.publicUrl}/self-service/login/api?refresh=true`);
+    assert.equal(anon.data.refresh, false);
+  });
 });
