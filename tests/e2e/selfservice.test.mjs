@@ -379,6 +379,41 @@ describe('SPA and browser flows', () => {
     return { jar, res: r };
   }
 
+  // The SPA journey through the official SDK (FrontendApi), with a cookie jar
+  // carried in axios options as a browser would carry cookies.
+  test('SPA registration, whoami, logout flow and logout through @ory/client with a cookie jar', async () => {
+    const { front } = clients(server);
+    const jar = new Map();
+    const keep = (headers) => {
+      for (const line of headers['set-cookie'] ?? []) {
+        const [pair] = line.split(';');
+        const i = pair.indexOf('=');
+        if (/;\s*max-age=0\b/i.test(line)) jar.delete(pair.slice(0, i));
+        else jar.set(pair.slice(0, i), pair.slice(i + 1));
+      }
+    };
+    const opts = () => ({ headers: { Cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), Accept: 'application/json' } });
+    const init = await front.createBrowserRegistrationFlow({}, opts());
+    keep(init.headers);
+    const csrf = init.data.ui.nodes.find((n) => n.attributes.name === 'csrf_token').attributes.value;
+    const addr = email('sdk-spa');
+    const done = await front.updateRegistrationFlow({
+      flow: init.data.id,
+      updateRegistrationFlowBody: { method: 'password', traits: { email: addr }, password: PASSWORD, csrf_token: csrf },
+    }, opts());
+    keep(done.headers);
+    assert.equal(done.data.identity.traits.email, addr);
+    assert.equal(done.data.session_token, undefined, 'SPA answers carry no token');
+    assert.equal(done.data.continue_with[0].action, 'redirect_browser_to');
+    assert.ok(jar.has('ory_kratos_session'));
+    const me = await front.toSession({}, opts());
+    assert.equal(me.data.identity.traits.email, addr);
+    const logout = await front.createBrowserLogoutFlow({}, opts());
+    assert.match(logout.data.logout_token, /^ory_lo_/);
+    await front.updateLogoutFlow({ token: logout.data.logout_token }, opts());
+    await sdkFail(front.toSession({}, opts()), 401);
+  });
+
   test('SPA login init sets the CSRF cookie and returns a browser flow', async () => {
     const jar = new Jar();
     const { flow, csrf, res } = await spaInit(server, 'login', jar);
