@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   std::ifstream in(std::string(MNEME_SOURCE_DIR) + "/config/identity.schema.json");
   std::stringstream ss;
   ss << in.rdbuf();
-  auto schemas = api::SchemaRegistry::Create({{"default", "file://x", json::parse(ss.str())}}, "default",
+  auto schemas = api::SchemaRegistry::Create({{"default", "file://x", json::parse(ss.str()), ""}}, "default",
                                              "http://127.0.0.1:4433/");
   infra::hash::HasherConfig hc;
   hc.bcrypt_cost = 4;
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   infra::system::SystemClock clock;
   infra::system::RandomIdGenerator ids;
   api::IdentityService service(**store, **store, vault, **schemas, **hasher, clock, ids);
-  api::AuditService audit(**store, vault, service);
+  api::AuditService audit(**store, **store, vault, service);
   auto created = service.Create({{"schema_id", "default"}, {"traits", {{"email", "audit@example.com"}}}},
                                 "admin", "bench");
   if (!created) {

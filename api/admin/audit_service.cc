@@ -4,7 +4,10 @@
 
 #include "domain/common/time.h"
 #include "domain/common/uuid.h"
+#include "domain/flow/flow.h"
 #include "domain/identity/identity_codec.h"
+#include "domain/session/session.h"
+#include "projections/identity_activity.h"
 
 namespace mneme::api {
 
@@ -107,7 +110,82 @@ Result<Folded> FoldOne(domain::PersonalDataCipher& cipher, Identity state,
 
 }  // namespace
 
-Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_version,
+Result<json> AuditService::ActivityItem(const std::string& identity_id, uint64_t position) {
+  MNEME_TRY(auto found, store_.ReadAll(GlobalPosition(position), 1));
+  if (found.empty() || found.front().position.value() != position) {
+    return MakeError(Code::kDataLoss, "activity row points at a missing event");
+  }
+  const auto& e = found.front();
+  json item = {{"position", e.position.value()},
+               {"type", e.type},
+               {"time", FormatRfc3339(e.time)},
+               {"actor", e.actor},
+               {"request_id", e.request_id},
+               {"stream", e.stream}};
+  if (e.stream.rfind("session-", 0) == 0) {
+    MNEME_TRY(auto data, domain::OpenEventData(cipher_, identity_id, e.data));
+    MNEME_TRY(auto event, domain::session::Decode(e.type, data.plain, data.personal));
+    json session = {{"id", e.stream.substr(8)}};
+    if (const auto* issued = std::get_if<domain::session::SessionIssued>(&event)) {
+      json methods = json::array();
+      for (const auto& m : issued->methods) {
+        methods.push_back({{"method", m.method}, {"aal", m.aal}});
+      }
+      json devices = json::array();
+      for (const auto& d : issued->devices) {
+        devices.push_back(
+            {{"ip_address", d.ip_address}, {"user_agent", d.user_agent}, {"location", d.location}});
+      }
+      session["aal"] = issued->aal;
+      session["authentication_methods"] = methods;
+      session["expires_at"] = FormatRfc3339(issued->expires_at);
+      session["devices"] = devices;
+    } else if (const auto* revoked = std::get_if<domain::session::SessionRevoked>(&event)) {
+      session["reason"] = revoked->reason;
+    } else if (const auto* extended = std::get_if<domain::session::SessionExtended>(&event)) {
+      session["expires_at"] = FormatRfc3339(extended->expires_at);
+    }
+    item["session"] = session;
+    if (data.erased) {
+      item["erased"] = true;
+    }
+    return item;
+  }
+  // A flow: its kind from flow.created, what happened from this event. The
+  // values the person typed are not shown.
+  MNEME_TRY(auto data, domain::OpenEventData(cipher_, e.stream, e.data));
+  MNEME_TRY(auto event, domain::flow::Decode(e.type, data.plain, data.personal));
+  json flow = {{"id", e.stream.substr(5)}};
+  MNEME_TRY(auto first, store_.ReadStream(e.stream, StreamVersion(1)));
+  if (!first.empty()) {
+    auto created = json::parse(first.front().data, nullptr, false);
+    if (created.is_object()) {
+      const json plain = created.value("plain", json::object());
+      flow["kind"] = plain.value("kind", "");
+      flow["type"] = plain.value("type", "");
+    }
+  }
+  if (const auto* failed = std::get_if<domain::flow::FlowFailed>(&event)) {
+    flow["method"] = failed->method;
+    json ids = json::array();
+    for (const auto& m : failed->messages) {
+      ids.push_back(m.value("id", 0));
+    }
+    for (const auto& [node, list] : failed->node_messages.items()) {
+      for (const auto& m : list) {
+        ids.push_back(m.value("id", 0));
+      }
+    }
+    flow["message_ids"] = ids;
+  } else if (const auto* completed = std::get_if<domain::flow::FlowCompleted>(&event)) {
+    flow["method"] = completed->method;
+    flow["session_id"] = completed->session_id;
+  }
+  item["flow"] = flow;
+  return item;
+}
+
+Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_position,
                                           size_t limit) {
   if (!IsUuid(id)) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
@@ -116,14 +194,47 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_v
   if (events.empty()) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
   }
+  auto rows = reads_.ScanRows(projections::IdentityActivity::kName,
+                              projections::IdentityActivity::Prefix(id), "", SIZE_MAX);
+  // A store opened without the activity projection (tools, benchmarks) has
+  // only the identity's own events to show.
+  if (!rows && rows.error().code() != Code::kNotFound) {
+    return tl::unexpected(rows.error());
+  }
+  std::vector<uint64_t> activity;
+  for (const auto& [key, unused] : rows ? *rows : decltype(rows)::value_type{}) {
+    activity.push_back(projections::IdentityActivity::PositionOf(key));
+  }
+  size_t next_activity = 0;
   HistoryPage page;
+  // Activity items before `before` (exclusive), in order, into the page.
+  auto flush_activity = [&](uint64_t before) -> Status {
+    while (next_activity < activity.size() && activity[next_activity] < before &&
+           page.next_position == 0) {
+      const uint64_t pos = activity[next_activity++];
+      if (pos < from_position) {
+        continue;
+      }
+      if (page.events.size() == limit) {
+        page.next_position = pos;
+        break;
+      }
+      MNEME_TRY(auto item, ActivityItem(id, pos));
+      page.events.push_back(std::move(item));
+    }
+    return OkStatus();
+  };
   Identity state;
   for (const auto& e : events) {
-    if (e.version.value() >= from_version && page.events.size() == limit) {
-      page.next_version = e.version.value();
+    MNEME_RETURN_IF_ERROR(flush_activity(e.position.value()));
+    if (page.next_position != 0) {
       break;
     }
-    const bool listed = e.version.value() >= from_version;
+    if (e.position.value() >= from_position && page.events.size() == limit) {
+      page.next_position = e.position.value();
+      break;
+    }
+    const bool listed = e.position.value() >= from_position;
     const auto keys = KeysChangedBy(e.type);
     json before_view = listed ? PartialView(identities_, state, keys) : json();
     MNEME_TRY(auto folded, FoldOne(cipher_, std::move(state), e));
@@ -143,6 +254,9 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_v
       page.events.push_back(std::move(item));
     }
     state = std::move(folded.state);
+  }
+  if (page.next_position == 0) {
+    MNEME_RETURN_IF_ERROR(flush_activity(UINT64_MAX));
   }
   return page;
 }

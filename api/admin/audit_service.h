@@ -14,30 +14,36 @@
 #include "api/admin/identity_service.h"
 #include "domain/event/event_store.h"
 #include "domain/event/personal_data.h"
+#include "domain/event/projection.h"
 
 namespace mneme::api {
 
 struct HistoryPage {
   nlohmann::json events = nlohmann::json::array();
-  uint64_t next_version = 0;  // 0 on the last page
+  uint64_t next_position = 0;  // 0 on the last page
 };
 
 class AuditService {
  public:
-  AuditService(domain::EventStore& store, domain::PersonalDataCipher& cipher,
-               const IdentityService& identities)
-      : store_(store), cipher_(cipher), identities_(identities) {}
+  AuditService(domain::EventStore& store, domain::ProjectionReader& reads,
+               domain::PersonalDataCipher& cipher, const IdentityService& identities)
+      : store_(store), reads_(reads), cipher_(cipher), identities_(identities) {}
 
-  // Events of the identity with stream version >= from_version, at most
-  // `limit`. Errors: kNotFound (no such identity, ever).
-  Result<HistoryPage> History(const std::string& id, uint64_t from_version, size_t limit);
+  // The identity's events and the events of its sessions and self-service
+  // flows (identity_activity_v1: sign-ins with device, logouts, failed
+  // attempts on its account), in log order, from global position
+  // `from_position`, at most `limit`. Errors: kNotFound (no such identity, ever).
+  Result<HistoryPage> History(const std::string& id, uint64_t from_position, size_t limit);
 
   // The identity as it was at `at` (rendered as GET /admin/identities/{id}).
   // Errors: kNotFound (it did not exist at that instant).
   Result<nlohmann::json> At(const std::string& id, domain::Timestamp at);
 
  private:
+  Result<nlohmann::json> ActivityItem(const std::string& identity_id, uint64_t position);
+
   domain::EventStore& store_;
+  domain::ProjectionReader& reads_;
   domain::PersonalDataCipher& cipher_;
   const IdentityService& identities_;
 };

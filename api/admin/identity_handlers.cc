@@ -226,7 +226,7 @@ void AddIdentityRoutes(Router& router, IdentityService& service, AuditService& a
                  return WriteError(res, history.error());
                }
                SetLinkHeader(res, "/admin/identities/" + ctx.params["id"] + "/history", page->size,
-                             history->next_version ? std::to_string(history->next_version) : "");
+                             history->next_position ? std::to_string(history->next_position) : "");
                WriteJson(res, 200, history->events);
              });
   router.Add("DELETE", "/admin/identities/{id}/credentials/{type}",

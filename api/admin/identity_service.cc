@@ -8,6 +8,7 @@
 #include "domain/identity/schema_extension.h"
 #include "infra/hash/formats.h"
 #include "projections/identities.h"
+#include "projections/identity_activity.h"
 
 namespace mneme::api {
 
@@ -409,9 +410,29 @@ Status IdentityService::Erase(const std::string& id, const std::string& actor,
   }
   req.claims = domain::identity::ClaimChanges(current, after);
   req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, lower, ""});
+  // The self-service flows of this person hold what they typed (sealed with
+  // each flow's own key): those keys go too.
+  std::vector<std::string> flow_owners;
+  auto activity = reads_.ScanRows(projections::IdentityActivity::kName,
+                                  projections::IdentityActivity::Prefix(lower), "", SIZE_MAX);
+  if (!activity && activity.error().code() != Code::kNotFound) {
+    return tl::unexpected(activity.error());
+  }
+  if (activity) {
+    for (const auto& [key, stream] : *activity) {
+      if (stream.rfind("flow-", 0) == 0 &&
+          std::find(flow_owners.begin(), flow_owners.end(), stream) == flow_owners.end()) {
+        flow_owners.push_back(stream);
+        req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, stream, ""});
+      }
+    }
+  }
   MNEME_TRY(auto appended, store_.Append(std::move(req)));
   (void)appended;
   cipher_.Forget(lower);
+  for (const auto& owner : flow_owners) {
+    cipher_.Forget(owner);
+  }
   return store_.CompactDeleted();
 }
 

@@ -13,6 +13,7 @@
 #include "infra/crypto/personal_data_vault.h"
 #include "infra/store/rocks_event_store.h"
 #include "projections/identities.h"
+#include "projections/identity_activity.h"
 #include "projections/sessions.h"
 #include "projections/stream_stats.h"
 
@@ -24,6 +25,7 @@ struct AssembledStore {
   std::unique_ptr<projections::StreamStats> stream_stats;
   std::unique_ptr<projections::Identities> identities;
   std::unique_ptr<projections::Sessions> sessions;
+  std::unique_ptr<projections::IdentityActivity> activity;
   std::unique_ptr<infra::store::RocksEventStore> store;  // declared last: closed first
   std::string path;
 };

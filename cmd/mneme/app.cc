@@ -49,7 +49,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   app->identity_service_ = std::make_unique<api::IdentityService>(
       *app->store_, *app->store_, *app->assembled_->vault, *app->schemas_, *app->hashing_pool_, app->clock_, app->ids_);
   app->audit_service_ =
-      std::make_unique<api::AuditService>(*app->store_, *app->assembled_->vault,
+      std::make_unique<api::AuditService>(*app->store_, *app->store_, *app->assembled_->vault,
                                           *app->identity_service_);
 
   MNEME_TRY(auto settings, SelfServiceSettingsFrom(config, flags.dev));

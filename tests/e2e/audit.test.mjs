@@ -154,3 +154,74 @@ test('erasure crypto-shreds: the history keeps its shape and no file holds perso
   const after = await (await fetch(`${server.adminUrl}/admin/identities/${created.id}/history`)).json();
   assert.equal(after.length, 6);
 });
+
+// Self-service activity joins the identity's history (issue 6), and erasure
+// shreds what it holds: the device of each sign-in and what was typed.
+test('sign-ins, failed attempts and logouts are in the history; erasure shreds them too', async () => {
+  const email = 'walt-activity-5d2e@example.com';
+  const agent = 'ErasureAgent-9q/1.0';
+  // The server was restarted by the test before: a client for its new port.
+  const admin = new IdentityApi(new Configuration({ basePath: server.adminUrl }));
+  const { data: created } = await admin.createIdentity({ createIdentityBody: {
+    schema_id: 'default', traits: { email },
+    credentials: { password: { config: { password: 'a long passphrase to forget' } } },
+  } });
+  const pub = server.publicUrl;
+  const attempt = async (password) => {
+    const flow = await (await fetch(`${pub}/self-service/login/api`)).json();
+    return fetch(`${pub}/self-service/login?flow=${flow.id}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': agent },
+      body: JSON.stringify({ method: 'password', identifier: email, password }),
+    });
+  };
+  assert.equal((await attempt('wrong passphrase here')).status, 400);
+  const ok = await attempt('a long passphrase to forget');
+  assert.equal(ok.status, 200);
+  const { session_token: token, session } = await ok.json();
+  const out = await fetch(`${pub}/self-service/logout/api`, {
+    method: 'DELETE', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ session_token: token }),
+  });
+  assert.equal(out.status, 204);
+
+  const h = await history(created.id);
+  assert.equal(h.status, 200);
+  const types = h.body.map((e) => e.type);
+  assert.deepEqual(types, ['identity.created', 'identity.credential_set', 'flow.failed', 'session.issued',
+    'flow.completed', 'session.revoked']);
+  const positions = h.body.map((e) => e.position);
+  assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'in log order');
+  const failed = h.body[2];
+  assert.equal(failed.flow.kind, 'login');
+  assert.deepEqual(failed.flow.message_ids, [4000006]);
+  const issued = h.body[3];
+  assert.equal(issued.session.id, session.id);
+  assert.equal(issued.session.devices[0].user_agent, agent);
+  assert.equal(issued.session.devices[0].ip_address, '127.0.0.1');
+  assert.equal(h.body[4].flow.session_id, session.id);
+  assert.equal(h.body[5].session.reason, 'logout');
+  // Paging by position walks the merged list.
+  const first = await history(created.id, '?page_size=4');
+  assert.equal(first.body.length, 4);
+  const next = /page_token=([A-Za-z0-9_-]+)/.exec(first.link)[1];
+  const rest = await history(created.id, `?page_size=4&page_token=${next}`);
+  assert.deepEqual([...first.body, ...rest.body].map((e) => e.type), types);
+
+  const r = await fetch(`${server.adminUrl}/admin/identities/${created.id}?erase=true`, { method: 'DELETE' });
+  assert.equal(r.status, 204);
+  const erased = await history(created.id);
+  assert.deepEqual(erased.body.filter((e) => !e.type.startsWith('identity.')).map((e) => e.type),
+    ['flow.failed', 'session.issued', 'flow.completed', 'session.revoked']);
+  const issuedAfter = erased.body.find((e) => e.type === 'session.issued');
+  assert.equal(issuedAfter.erased, true);
+  assert.deepEqual(issuedAfter.session.devices, []);
+  assert.ok(!JSON.stringify(erased.body).includes(agent));
+
+  await server.stop();
+  for (const file of filesUnder(join(server.dir, 'store'))) {
+    const bytes = readFileSync(file);
+    for (const needle of [email, agent]) {
+      assert.equal(bytes.indexOf(needle), -1, `${needle} found in ${file}`);
+    }
+  }
+  server = await startServer({ dir: server.dir, keep: true });
+});
