@@ -167,6 +167,18 @@ TEST_F(SessionServiceTest, WhoamiRendersAreReusedOnlyWhileNothingChanged) {
   EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kUnauthenticated));
 }
 
+TEST_F(SessionServiceTest, WhoamiNeverWritesToTheLog) {
+  const std::string id = NewIdentity("ada@example.com");
+  auto s = NewSession(id);
+  const auto head = store_->Head();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_THAT(sessions_->Whoami(s.token), IsOk());
+    ASSERT_THAT(sessions_->Authenticate(s.token), IsOk());
+    ASSERT_THAT(sessions_->Whoami("ory_st_unknown"), HasCode(Code::kUnauthenticated));
+  }
+  EXPECT_EQ(store_->Head(), head);
+}
+
 TEST_F(SessionServiceTest, DisabledOrDeletedIdentitiesHaveNoLiveSession) {
   const std::string id = NewIdentity("ada@example.com");
   auto s = NewSession(id);

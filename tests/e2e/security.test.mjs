@@ -516,6 +516,35 @@ test('checklist 10: with revoke_active_sessions a new login revokes the older se
   });
 });
 
+test('hook require_verified_address: an account without a verified address cannot sign in (4000010)', async () => {
+  await withServer({ loginHooks: ['require_verified_address'] }, async (s) => {
+    await adminCreate(s, 'unverified@example.com', 'a long unique passphrase 12');
+    const refused = await login(s, 'unverified@example.com', 'a long unique passphrase 12');
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.ui.messages[0].id, 4000010);
+    assert.equal(refused.body.session_token, undefined);
+    const r = await fetch(`${s.adminUrl}/admin/identities`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ schema_id: 'default', traits: { email: 'verified@example.com' },
+        verifiable_addresses: [{ value: 'verified@example.com', via: 'email', verified: true, status: 'completed' }],
+        credentials: { password: { config: { password: 'a long unique passphrase 12' } } } }),
+    });
+    assert.equal(r.status, 201, await r.clone().text());
+    const ok = await login(s, 'verified@example.com', 'a long unique passphrase 12');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+});
+
+test('whoami by Authorization: Bearer and by cookie, as by X-Session-Token', async () => {
+  const a = await adminCreate(base, 'bearer@example.com', 'a long unique passphrase 13');
+  const { session_token: token } = await loginOk(base, 'bearer@example.com', 'a long unique passphrase 13');
+  const bearer = await fetch(`${base.publicUrl}/sessions/whoami`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(bearer.status, 200);
+  assert.equal(bearer.headers.get('x-kratos-authenticated-identity-id'), a.id);
+  assert.equal((await whoami(base, { cookie: token })).status, 200);
+  assert.equal((await fetch(`${base.publicUrl}/sessions/whoami`, { headers: { Authorization: 'Bearer ory_st_nope' } })).status, 401);
+});
+
 test('checklist 11: disabling or deleting an identity kills its sessions at once', async () => {
   const a = await adminCreate(base, 'disable@example.com', 'a long unique passphrase 11');
   const { session_token: ta } = await loginOk(base, 'disable@example.com', 'a long unique passphrase 11');
