@@ -545,6 +545,26 @@ test('whoami by Authorization: Bearer and by cookie, as by X-Session-Token', asy
   assert.equal((await fetch(`${base.publicUrl}/sessions/whoami`, { headers: { Authorization: 'Bearer ory_st_nope' } })).status, 401);
 });
 
+test('checklist 49: a self-service request cannot set state, metadata_admin, verified addresses or credentials', async () => {
+  const a = await adminCreate(base, 'protected49@example.com', 'a long unique passphrase 49');
+  const { session_token: token } = await loginOk(base, 'protected49@example.com', 'a long unique passphrase 49');
+  const body = { method: 'profile', traits: { email: 'protected49@example.com' }, state: 'inactive',
+    metadata_admin: { role: 'root' }, verifiable_addresses: [{ value: 'protected49@example.com', verified: true }],
+    credentials: { password: { config: { hashed_password: '$2b$04$abcdefghijklmnopqrstuu' } } } };
+  // There is no settings flow to carry such a body (nor an identity PATCH on the public port): refused.
+  for (const [method, path] of [['POST', '/self-service/settings?flow=00000000-0000-4000-8000-000000000000'],
+    ['PATCH', `/admin/identities/${a.id}`], ['PUT', `/admin/identities/${a.id}`], ['POST', '/self-service/settings/api']]) {
+    const r = await fetch(`${base.publicUrl}${path}`, { method, headers: { 'Content-Type': 'application/json', 'X-Session-Token': token },
+      body: JSON.stringify(body) });
+    assert.ok([404, 405].includes(r.status), `${method} ${path}: ${r.status}`);
+  }
+  const after = await (await fetch(`${base.adminUrl}/admin/identities/${a.id}`)).json();
+  assert.equal(after.state, 'active');
+  assert.equal(after.metadata_admin ?? null, null);
+  assert.equal(after.verifiable_addresses[0].verified, false);
+  assert.equal((await whoami(base, { token })).status, 200);
+});
+
 test('checklist 11: disabling or deleting an identity kills its sessions at once', async () => {
   const a = await adminCreate(base, 'disable@example.com', 'a long unique passphrase 11');
   const { session_token: ta } = await loginOk(base, 'disable@example.com', 'a long unique passphrase 11');
