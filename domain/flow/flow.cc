@@ -1,16 +1,11 @@
 #include "domain/flow/flow.h"
 
+#include "domain/common/overloaded.h"
+
 namespace mneme::domain::flow {
 namespace {
 
 using nlohmann::json;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 Status CheckOpen(const Flow& state, Timestamp now) {
   if (!state.exists) {

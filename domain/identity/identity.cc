@@ -1,16 +1,11 @@
 #include "domain/identity/identity.h"
 
+#include "domain/common/overloaded.h"
+
 #include <algorithm>
 
 namespace mneme::domain::identity {
 namespace {
-
-template <class... Ts>
-struct Overload : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overload(Ts...) -> Overload<Ts...>;
 
 bool IsFirstFactor(const std::string& type) { return type == "password" || type == "code"; }
 
@@ -32,7 +27,7 @@ std::string TypeOf(const Event& e) {
 
 Result<std::vector<Event>> Decide(const Identity& state, const Command& command) {
   return std::visit(
-      Overload{
+      Overloaded{
           [&](const CreateIdentity& c) -> Result<std::vector<Event>> {
             if (state.exists) {
               return MakeError(Code::kAlreadyExists, "identity " + state.id + " already exists");
@@ -154,7 +149,7 @@ Result<std::vector<Event>> Decide(const Identity& state, const Command& command)
 }
 
 Identity Evolve(Identity s, const Event& event, Timestamp at) {
-  std::visit(Overload{
+  std::visit(Overloaded{
                  [&](const IdentityCreated& e) {
                    s.exists = true;
                    s.schema_id = e.schema_id;

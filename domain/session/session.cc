@@ -1,16 +1,11 @@
 #include "domain/session/session.h"
 
+#include "domain/common/overloaded.h"
+
 namespace mneme::domain::session {
 namespace {
 
 using nlohmann::json;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 json MethodsToJson(const std::vector<AuthenticationMethod>& methods) {
   json out = json::array();

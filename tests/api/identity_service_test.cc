@@ -25,12 +25,7 @@ using nlohmann::json;
 constexpr const char* kArgon2id =
     "$argon2id$v=19$m=4096,t=2,p=1$bW5lbWVzYWx0c2FsdA$eu/IzYziSLx2wIsoR13fhbH6XH7+Lu4K39NmGDoB4/Y";
 
-json LoadSchema() {
-  std::ifstream in(MNEME_SOURCE_DIR "/tests/fixtures/identity.schema.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
+json LoadSchema() { return mneme::testing::LoadSourceJson("tests/fixtures/identity.schema.json"); }
 
 class IdentityServiceTest : public ::testing::Test {
  protected:

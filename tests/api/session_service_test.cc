@@ -13,6 +13,7 @@
 #include "infra/system/system.h"
 #include "projections/identities.h"
 #include "projections/sessions.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::api {
@@ -22,18 +23,9 @@ using mneme::testing::HasCode;
 using mneme::testing::IsOk;
 using nlohmann::json;
 
-class FakeClock final : public domain::Clock {
- public:
-  domain::Timestamp Now() const override { return now; }
-  domain::Timestamp now{1'700'000'000'000'000};
-};
+using ::mneme::testing::FakeClock;
 
-json LoadSchema() {
-  std::ifstream in(MNEME_SOURCE_DIR "/tests/fixtures/identity.schema.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
+json LoadSchema() { return mneme::testing::LoadSourceJson("tests/fixtures/identity.schema.json"); }
 
 class SessionServiceTest : public ::testing::Test {
  protected:
@@ -74,7 +66,7 @@ class SessionServiceTest : public ::testing::Test {
     return c->id;
   }
   IssuedSession NewSession(const std::string& identity) {
-    auto s = sessions_->Issue(identity, {{"password", "aal1", clock_.now}},
+    auto s = sessions_->Issue(identity, {{"password", "aal1", clock_.Now()}},
                               {"", "198.51.100.7", "agent/1.0", ""}, "r");
     EXPECT_TRUE(s.has_value()) << s.error().ToString();
     return *s;
@@ -126,9 +118,9 @@ TEST_F(SessionServiceTest, AuthenticateUntilExpiryOrRevocation) {
   EXPECT_THAT(sessions_->Authenticate("ory_st_unknown"), HasCode(Code::kUnauthenticated));
   EXPECT_THAT(sessions_->Authenticate(""), HasCode(Code::kUnauthenticated));
 
-  clock_.now.micros += 3600LL * 1000000;  // exactly the lifespan
+  clock_.Advance(std::chrono::hours(1));  // exactly the lifespan
   EXPECT_THAT(sessions_->Authenticate(s.token), HasCode(Code::kUnauthenticated));
-  clock_.now.micros -= 1;
+  clock_.Advance(std::chrono::microseconds(-1));
   ASSERT_THAT(sessions_->Authenticate(s.token), IsOk());
 
   ASSERT_THAT(sessions_->Revoke(s.session.id, "logout", id, "r"), IsOk());
@@ -154,14 +146,14 @@ TEST_F(SessionServiceTest, WhoamiRendersAreReusedOnlyWhileNothingChanged) {
   ASSERT_THAT(changed, IsOk());
   EXPECT_EQ(json::parse(changed->body)["identity"]["traits"]["email"], "ada.l@example.com");
   // Extended, then expired, then revoked: never the stale answer.
-  clock_.now.micros += 3300LL * 1000000;
+  clock_.Advance(std::chrono::seconds(3300));
   ASSERT_THAT(sessions_->Extend(s.session.id, "r"), IsOk());
   auto extended = sessions_->Whoami(s.token);
   ASSERT_THAT(extended, IsOk());
   EXPECT_NE(json::parse(extended->body)["expires_at"], json::parse(changed->body)["expires_at"]);
-  clock_.now.micros += 3600LL * 1000000;
+  clock_.Advance(std::chrono::hours(1));
   EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kUnauthenticated));
-  clock_.now.micros -= 3600LL * 1000000;
+  clock_.Advance(-std::chrono::hours(1));
   ASSERT_THAT(sessions_->Whoami(s.token), IsOk());
   ASSERT_THAT(sessions_->Revoke(s.session.id, "logout", id, "r"), IsOk());
   EXPECT_THAT(sessions_->Whoami(s.token), HasCode(Code::kUnauthenticated));
@@ -218,10 +210,10 @@ TEST_F(SessionServiceTest, ExtendOnlyNearExpiry) {
   auto same = sessions_->Extend(s.session.id, "r");
   ASSERT_THAT(same, IsOk());
   EXPECT_EQ(same->expires_at, s.session.expires_at);
-  clock_.now.micros += 3300LL * 1000000;  // 5 minutes left, window 10 minutes
+  clock_.Advance(std::chrono::seconds(3300));  // 5 minutes left, window 10 minutes
   auto later = sessions_->Extend(s.session.id, "r");
   ASSERT_THAT(later, IsOk());
-  EXPECT_EQ(later->expires_at.micros, clock_.now.micros + 3600LL * 1000000);
+  EXPECT_EQ(later->expires_at.micros, clock_.Now().micros + 3600LL * 1000000);
   EXPECT_THAT(sessions_->Extend("00000000-0000-4000-8000-000000000000", "r"), HasCode(Code::kNotFound));
 }
 
@@ -249,7 +241,7 @@ TEST_F(SessionServiceTest, RebuildEqualsInlineRows) {
   ASSERT_THAT(sessions_->Revoke(issued[3].session.id, "admin", "admin", "r"), IsOk());
   ASSERT_THAT(sessions_->RevokeAllOf(ids[1], "", "admin", "admin", "r"), IsOk());
   ASSERT_THAT(identities_->Delete(ids[2], "admin", "r"), IsOk());
-  clock_.now.micros += 3300LL * 1000000;
+  clock_.Advance(std::chrono::seconds(3300));
   ASSERT_THAT(sessions_->Extend(issued[4].session.id, "r"), IsOk());
   auto rows = *store_->ScanRows(projections::Sessions::kName, "", "", 100000);
   ASSERT_THAT(store_->Rebuild(projections::Sessions::kName), IsOk());

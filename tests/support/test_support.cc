@@ -5,8 +5,19 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace mneme::testing {
+
+nlohmann::json LoadSourceJson(const std::string& relative_path) {
+  std::ifstream in(std::string(MNEME_SOURCE_DIR) + "/" + relative_path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto doc = nlohmann::json::parse(ss.str(), nullptr, false);
+  EXPECT_FALSE(doc.is_discarded()) << relative_path << " is not readable JSON";
+  return doc;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "mneme-test-XXXXXX").string();

@@ -57,6 +57,10 @@ class CountingProjection final : public domain::Projection {
   Status Apply(const domain::EventEnvelope& event, domain::ProjectionWriter& rows) override;
 };
 
+// A JSON file of the source tree (MNEME_SOURCE_DIR-relative), e.g.
+// "tests/fixtures/identity.schema.json". Fails the test if unreadable.
+nlohmann::json LoadSourceJson(const std::string& relative_path);
+
 // A free TCP port on 127.0.0.1 (bound then released).
 int FreePort();
 

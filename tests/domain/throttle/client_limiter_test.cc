@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/throttle/login_throttle.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::domain::throttle {
@@ -14,14 +15,7 @@ namespace {
 
 using std::chrono::seconds;
 
-class FakeClock : public Clock {
- public:
-  Timestamp Now() const override { return now_; }
-  void Advance(std::chrono::microseconds by) { now_.micros += by.count(); }
-
- private:
-  Timestamp now_{1'700'000'000'000'000};
-};
+using ::mneme::testing::FakeClock;
 
 constexpr char kIp[] = "203.0.113.7";
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/throttle/client_limiter.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::domain::throttle {
@@ -16,14 +17,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-class FakeClock : public Clock {
- public:
-  Timestamp Now() const override { return now_; }
-  void Advance(std::chrono::microseconds by) { now_.micros += by.count(); }
-
- private:
-  Timestamp now_{1'700'000'000'000'000};
-};
+using ::mneme::testing::FakeClock;
 
 constexpr char kAccount[] = "victim@example.com";
 

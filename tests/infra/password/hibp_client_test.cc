@@ -9,6 +9,7 @@
 #include <cryptopp/sha.h>
 #include <httplib.h>
 
+#include "tests/support/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::infra::password {
@@ -17,14 +18,7 @@ namespace {
 using ::mneme::testing::HasCode;
 using ::mneme::testing::IsOk;
 
-class FakeClock final : public domain::Clock {
- public:
-  domain::Timestamp Now() const override { return {micros.load()}; }
-  void Advance(std::chrono::seconds s) {
-    micros += std::chrono::duration_cast<std::chrono::microseconds>(s).count();
-  }
-  std::atomic<int64_t> micros{1700000000000000};
-};
+using ::mneme::testing::FakeClock;
 
 std::string Sha1Hex(std::string_view s) {
   CryptoPP::byte digest[CryptoPP::SHA1::DIGESTSIZE];
