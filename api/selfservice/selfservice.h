@@ -140,6 +140,8 @@ class SelfService {
   bool ThrottleClient(Call& call);
   domain::session::Device DeviceOf(Call& call) const;
   Call MakeCall(const httplib::Request& req, httplib::Response& res, RequestContext& ctx) const;
+  // A route handler that runs `method` with the request's Call.
+  Handler Bind(void (SelfService::*method)(Call&));
 
   // Logout and sessions
   void LogoutBrowserFlow(Call& call);

@@ -168,6 +168,13 @@ void SelfService::LogoutApi(Call& call) {
   call.res.status = 204;
 }
 
+Handler SelfService::Bind(void (SelfService::*method)(Call&)) {
+  return [this, method](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+    auto call = MakeCall(req, res, ctx);
+    (this->*method)(call);
+  };
+}
+
 void SelfService::AddPublicRoutes(Router& router) {
   for (const std::string kind : {"login", "registration"}) {
     router.Add("GET", "/self-service/" + kind + "/browser",
@@ -192,31 +199,16 @@ void SelfService::AddPublicRoutes(Router& router) {
                });
   }
   router.Add("GET", "/self-service/logout/browser",
-             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
-               auto call = MakeCall(req, res, ctx);
-               LogoutBrowserFlow(call);
-             });
+             Bind(&SelfService::LogoutBrowserFlow));
   router.Add("GET", "/self-service/logout",
-             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
-               auto call = MakeCall(req, res, ctx);
-               LogoutBrowser(call);
-             });
+             Bind(&SelfService::LogoutBrowser));
   router.Add("DELETE", "/self-service/logout/api",
-             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
-               auto call = MakeCall(req, res, ctx);
-               LogoutApi(call);
-             });
+             Bind(&SelfService::LogoutApi));
   router.Add("GET", "/self-service/errors",
-             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
-               auto call = MakeCall(req, res, ctx);
-               GetError(call);
-             });
+             Bind(&SelfService::GetError));
   for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "OPTIONS"}) {
     router.Add(method, "/sessions/whoami",
-               [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
-                 auto call = MakeCall(req, res, ctx);
-                 Whoami(call);
-               });
+               Bind(&SelfService::Whoami));
   }
   router.Add("GET", "/sessions",
              [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
