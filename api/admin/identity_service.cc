@@ -395,21 +395,6 @@ Status IdentityService::Erase(const std::string& id, const std::string& actor,
   for (const auto& e : events) {
     MNEME_TRY(current, projections::Identities::Fold(cipher_, current, e));
   }
-  MNEME_TRY(auto decided, domain::identity::Decide(current, domain::identity::EraseIdentity{}));
-  const auto now = clock_.Now();
-  Identity after = current;
-  domain::AppendRequest req;
-  req.stream = domain::identity::StreamOf(lower);
-  req.expected = domain::ExpectedVersion::Exact(events.size());
-  for (const auto& e : decided) {
-    after = domain::identity::Evolve(after, e, now);
-    auto enc = domain::identity::Encode(e);
-    MNEME_TRY(auto data, domain::SealEventData(cipher_, lower, enc.plain, enc.personal));
-    req.events.push_back(
-        domain::NewEvent{enc.type, enc.schema, now, actor, request_id, std::move(data), e});
-  }
-  req.claims = domain::identity::ClaimChanges(current, after);
-  req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, lower, ""});
   // The self-service flows of this person hold what they typed (sealed with
   // each flow's own key): those keys go too.
   std::vector<std::string> flow_owners;
@@ -423,9 +408,35 @@ Status IdentityService::Erase(const std::string& id, const std::string& actor,
       if (stream.rfind("flow-", 0) == 0 &&
           std::find(flow_owners.begin(), flow_owners.end(), stream) == flow_owners.end()) {
         flow_owners.push_back(stream);
-        req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, stream, ""});
       }
     }
+  }
+  MNEME_TRY(auto decided, domain::identity::Decide(current, domain::identity::EraseIdentity{}));
+  const auto now = clock_.Now();
+  Identity after = current;
+  domain::AppendRequest req;
+  req.stream = domain::identity::StreamOf(lower);
+  req.expected = domain::ExpectedVersion::Exact(events.size());
+  for (const auto& e : decided) {
+    after = domain::identity::Evolve(after, e, now);
+    auto enc = domain::identity::Encode(e);
+    if (enc.type == domain::identity::IdentityErased::kType) {
+      // Which data keys this erasure destroys: the Kafka relay turns each into
+      // a tombstone on the keys topic.
+      nlohmann::json keys = nlohmann::json::array({lower});
+      for (const auto& owner : flow_owners) {
+        keys.push_back(owner);
+      }
+      enc.plain["data_keys"] = keys;
+    }
+    MNEME_TRY(auto data, domain::SealEventData(cipher_, lower, enc.plain, enc.personal));
+    req.events.push_back(
+        domain::NewEvent{enc.type, enc.schema, now, actor, request_id, std::move(data), e});
+  }
+  req.claims = domain::identity::ClaimChanges(current, after);
+  req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, lower, ""});
+  for (const auto& owner : flow_owners) {
+    req.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, owner, ""});
   }
   MNEME_TRY(auto appended, store_.Append(std::move(req)));
   (void)appended;

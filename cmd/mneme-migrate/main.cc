@@ -4,6 +4,8 @@
 // resumes where it stopped. `status` reports without changing anything.
 #include <cstdio>
 
+#include "infra/config/duration.h"
+#include "infra/kafka/topic_admin.h"
 #include "cmd/common/store_assembly.h"
 #include "infra/config/config.h"
 #include "infra/logging/logging.h"
@@ -125,8 +127,41 @@ int Migrate(cmd::AssembledStore& s, const infra::config::Config& config, spdlog:
       ++changes;
     }
   }
-  if (!config.GetString("mneme.kafka").empty()) {
-    log.warn("mneme.kafka is configured but topic creation is not implemented yet (issue 5)");
+  if (const std::string brokers = config.GetString("mneme.kafka.brokers"); !brokers.empty()) {
+    infra::kafka::KafkaTopicsOptions topics;
+    topics.prefix = config.GetString("mneme.kafka.topic_prefix", "mneme");
+    topics.partitions = std::atoi(config.GetString("mneme.kafka.partitions", "6").c_str());
+    topics.replication_factor =
+        std::atoi(config.GetString("mneme.kafka.replication_factor", "1").c_str());
+    if (const std::string retention = config.GetString("mneme.kafka.events_retention");
+        !retention.empty() && retention != "-1") {
+      auto d = infra::config::ParseDuration(retention);
+      if (!d) {
+        std::fprintf(stderr, "mneme-migrate: config: mneme.kafka.events_retention: %s\n",
+                     d.error().message().c_str());
+        return 1;
+      }
+      topics.events_retention_ms = d->count() / 1000;
+    }
+    if (topics.partitions < 1 || topics.replication_factor < 1) {
+      std::fprintf(stderr, "mneme-migrate: config: mneme.kafka.partitions and replication_factor must be >= 1\n");
+      return 1;
+    }
+    std::fprintf(stderr, "  kafka: preparing topics on %s\n", brokers.c_str());
+    auto made = infra::kafka::EnsureTopics(brokers, infra::kafka::MnemeTopics(topics),
+                                           std::chrono::seconds(30));
+    if (!made) {
+      std::fprintf(stderr, "mneme-migrate: %s\n", made.error().message().c_str());
+      return 1;
+    }
+    for (const auto& t : *made) {
+      if (t.outcome == infra::kafka::TopicOutcome::kCreated) {
+        std::printf("created kafka topic %s\n", t.name.c_str());
+        ++changes;
+      } else {
+        log.info("kafka topic {} exists", t.name);
+      }
+    }
   }
   if (changes == 0) {
     std::printf("the store is up to date: nothing to do\n");

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
 namespace mneme::infra::kafka {
 
 void EventRelay::KafkaDeleter::operator()(rd_kafka_s* k) const {
@@ -19,6 +21,7 @@ Result<std::unique_ptr<EventRelay>> EventRelay::Create(RelayOptions options,
   relay->store_ = &store;
   relay->log_ = std::move(log);
   relay->topic_ = relay->options_.topic_prefix + ".events";
+  relay->keys_topic_ = relay->options_.topic_prefix + ".keys";
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const std::pair<const char*, std::string> settings[] = {
@@ -79,6 +82,12 @@ void EventRelay::OnDelivery(uint64_t position, bool ok) {
     failed_ = true;
     return;
   }
+  if (auto it = parts_left_.find(position); it != parts_left_.end()) {
+    if (--it->second > 0) {
+      return;  // other messages of this event still in flight
+    }
+    parts_left_.erase(it);
+  }
   delivered_.insert(position);
   uint64_t c = checkpoint_.load();
   while (!delivered_.empty() && *delivered_.begin() == c + 1) {
@@ -86,6 +95,52 @@ void EventRelay::OnDelivery(uint64_t position, bool ok) {
     ++c;
   }
   checkpoint_ = c;
+}
+
+std::vector<std::pair<std::string, std::optional<std::string>>> EventRelay::KeyMessagesFor(
+    const domain::EventEnvelope& e) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out;
+  std::vector<std::string> owners;
+  bool tombstones = false;
+  if (e.type == "identity.erased") {
+    auto doc = nlohmann::json::parse(e.data, nullptr, false);
+    const auto plain = doc.is_object() ? doc.value("plain", nlohmann::json::object())
+                                       : nlohmann::json::object();
+    if (plain.contains("data_keys") && plain["data_keys"].is_array()) {
+      for (const auto& k : plain["data_keys"]) {
+        if (k.is_string()) {
+          owners.push_back(k.get<std::string>());
+        }
+      }
+    } else {
+      owners.push_back(e.stream.substr(9));
+    }
+    tombstones = true;
+  } else if (e.version.value() == 1 && e.stream.rfind("identity-", 0) == 0) {
+    owners.push_back(e.stream.substr(9));
+  } else if (e.version.value() == 1 && e.stream.rfind("flow-", 0) == 0) {
+    owners.push_back(e.stream);
+  }
+  for (const auto& owner : owners) {
+    std::optional<std::string> wrapped;
+    if (!tombstones) {
+      auto key = store_->DataKey(owner);
+      if (!key) {
+        log_->warn("relay cannot read the data key of {}: {}", owner, key.error().message());
+      } else {
+        wrapped = *key;  // nullopt (erased since): a tombstone is the truth now
+      }
+      if (!wrapped && key && !*key) {
+        // A stream without a key (a flow with nothing personal): nothing to publish.
+        auto doc = nlohmann::json::parse(e.data, nullptr, false);
+        if (!doc.is_object() || !doc.contains("pii")) {
+          continue;
+        }
+      }
+    }
+    out.emplace_back(owner, wrapped);
+  }
+  return out;
 }
 
 void EventRelay::SaveCheckpoint() {
@@ -104,6 +159,7 @@ void EventRelay::Run() {
       // carry their position, so consumers drop them).
       std::lock_guard lock(mu_);
       delivered_.clear();
+      parts_left_.clear();
       next_ = checkpoint_.load() + 1;
       log_->warn("relay delivery failed; resending from position={}", next_);
     }
@@ -119,6 +175,11 @@ void EventRelay::Run() {
       for (const auto& e : *events) {
         const std::string position = std::to_string(e.position.value());
         const std::string version = std::to_string(e.version.value());
+        const auto key_messages = KeyMessagesFor(e);
+        if (!key_messages.empty()) {
+          std::lock_guard lock(mu_);
+          parts_left_[e.position.value()] = 1 + static_cast<int>(key_messages.size());
+        }
         rd_kafka_resp_err_t err;
         while (true) {
           err = rd_kafka_producev(
@@ -135,6 +196,28 @@ void EventRelay::Run() {
             break;
           }
           rd_kafka_poll(producer_.get(), 50);  // the local queue is full: wait for deliveries
+        }
+        for (const auto& [owner, wrapped] : key_messages) {
+          if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            break;
+          }
+          // A null value is a tombstone.
+          void* value = wrapped ? const_cast<char*>(wrapped->data()) : nullptr;
+          const size_t value_size = wrapped ? wrapped->size() : 0;
+          while (true) {
+            err = rd_kafka_producev(
+                producer_.get(), RD_KAFKA_V_TOPIC(keys_topic_.c_str()),
+                RD_KAFKA_V_KEY(const_cast<char*>(owner.data()), owner.size()),
+                RD_KAFKA_V_VALUE(value, value_size),
+                RD_KAFKA_V_HEADER("position", position.data(), static_cast<ssize_t>(position.size())),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(e.position.value()))),
+                RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !running_) {
+              break;
+            }
+            rd_kafka_poll(producer_.get(), 50);
+          }
         }
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
           failed_ = true;

@@ -6,6 +6,12 @@
 // or killed at any point resumes without losing an event (consumers dedupe
 // by the position header). Kafka is a mirror, never read back as truth.
 //
+// Data keys travel on the compacted "<prefix>.keys" topic (key: owner, value:
+// the wrapped key): the first event of an identity or flow stream publishes
+// its owner's key, and identity.erased publishes a tombstone for every key the
+// erasure destroyed (its "data_keys"). An event counts as delivered only when
+// its key messages are delivered too.
+//
 // Lifecycle: Create() builds the producer (the rd_kafka_conf_t is released to
 // librdkafka only once rd_kafka_new succeeded); Start() runs the thread;
 // Stop() (or the destructor) stops it, flushes outstanding messages and
@@ -15,7 +21,10 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <map>
 #include <set>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -56,6 +65,9 @@ class EventRelay {
   void Run();
   void OnDelivery(uint64_t position, bool ok);
   void SaveCheckpoint();
+  // (owner, wrapped key or nullopt for a tombstone) to publish with an event.
+  std::vector<std::pair<std::string, std::optional<std::string>>> KeyMessagesFor(
+      const domain::EventEnvelope& e);
 
   struct KafkaDeleter {
     void operator()(rd_kafka_s* k) const;
@@ -66,9 +78,11 @@ class EventRelay {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<rd_kafka_s, KafkaDeleter> producer_;
   std::string topic_;
+  std::string keys_topic_;
 
   std::mutex mu_;                 // guards delivered_ and next_
   std::set<uint64_t> delivered_;  // delivered positions above the checkpoint
+  std::map<uint64_t, int> parts_left_;  // positions with messages still in flight
   uint64_t next_ = 1;             // next position to produce
   std::atomic<uint64_t> checkpoint_{0};
   std::atomic<bool> failed_{false};

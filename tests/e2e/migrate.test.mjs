@@ -75,3 +75,30 @@ test('an aged store is refused by serve, prepared by migrate, then served with i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// With Kafka configured, migrate creates mneme's topics (the broker of
+// scripts/test), says so, and a second run creates nothing.
+test('with mneme.kafka, migrate creates the topics once', async () => {
+  const bootstrap = process.env.MNEME_KAFKA_BOOTSTRAP;
+  assert.ok(bootstrap, 'scripts/test starts the broker and sets MNEME_KAFKA_BOOTSTRAP');
+  const server = await startServer({ keep: true });
+  const dir = server.dir;
+  await server.stop();
+  const prefix = `migrate${process.pid}${Date.now()}`;
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  const config = join(dir, 'mneme.yml');
+  writeFileSync(config, `${readFileSync(config, 'utf8')}\nmneme:\n  kafka: {brokers: "${bootstrap}", topic_prefix: ${prefix}, partitions: 2}\n`);
+  try {
+    const first = run(migrateBin, ['-c', config, '--yes']);
+    assert.equal(first.status, 0, first.stderr);
+    for (const topic of ['events', 'courier', 'courier.status', 'keys']) {
+      assert.match(first.stdout, new RegExp(`created kafka topic ${prefix}\\.${topic.replace('.', '\\.')}\\n`));
+    }
+    const second = run(migrateBin, ['-c', config, '--yes']);
+    assert.equal(second.status, 0, second.stderr);
+    assert.doesNotMatch(second.stdout, /created kafka topic/);
+    assert.match(second.stdout, /nothing to do/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -198,3 +198,105 @@ TEST_F(EventRelayTest, BrokerOutageLosesNothing) {
 
 }  // namespace
 }  // namespace mneme::infra::kafka
+
+namespace mneme::infra::kafka {
+namespace {
+
+struct KeyRecord {
+  std::string key;
+  std::optional<std::string> value;  // nullopt: a tombstone
+};
+
+// Every record of `topic` (fresh group, from the beginning) until `quiet`
+// passes without one.
+std::vector<KeyRecord> ConsumeKeys(const std::string& topic, size_t want, std::chrono::seconds quiet) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const std::string group = topic + ".keys-reader." + std::to_string(std::rand());
+  rd_kafka_conf_set(conf, "bootstrap.servers", std::getenv("MNEME_KAFKA_BOOTSTRAP"), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
+  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  rd_kafka_poll_set_consumer(c);
+  auto* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(c, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  std::vector<KeyRecord> out;
+  auto last = std::chrono::steady_clock::now();
+  while (out.size() < want && std::chrono::steady_clock::now() - last < quiet) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 200);
+    if (!m) {
+      continue;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      KeyRecord r{std::string(static_cast<char*>(m->key), m->key_len), std::nullopt};
+      if (m->payload) {
+        r.value = std::string(static_cast<char*>(m->payload), m->len);
+      }
+      out.push_back(std::move(r));
+      last = std::chrono::steady_clock::now();
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+  return out;
+}
+
+// The keys topic carries each owner's wrapped data key from its first event,
+// and a tombstone for every key an erasure destroyed; the checkpoint moves
+// only when those are delivered too.
+TEST_F(EventRelayTest, DataKeysAndErasureTombstonesGoToTheKeysTopic) {
+  const std::string prefix = UniquePrefix("relaykeys");
+  const std::string id = "6b0c8f4e-2d7a-4f3e-9a51-0c2e8d7b4a10";
+  const std::string flow = "flow-0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f";
+  {
+    domain::AppendRequest r;
+    r.stream = "identity-" + id;
+    r.events.push_back(domain::NewEvent{"identity.created", 1, {}, "admin", "r",
+                                        R"({"plain":{},"pii":"sealed"})", {}});
+    r.data_keys.push_back({domain::DataKeyAction::kPut, id, "wrapped-identity-key"});
+    ASSERT_TRUE(store_->Append(std::move(r)).has_value());
+  }
+  {
+    domain::AppendRequest r;
+    r.stream = flow;
+    r.events.push_back(domain::NewEvent{"flow.created", 1, {}, "anonymous", "r",
+                                        R"({"plain":{},"pii":"sealed"})", {}});
+    r.data_keys.push_back({domain::DataKeyAction::kPut, flow, "wrapped-flow-key"});
+    ASSERT_TRUE(store_->Append(std::move(r)).has_value());
+  }
+  auto relay = NewRelay(prefix);
+  ASSERT_TRUE(relay.has_value()) << relay.error().ToString();
+  (*relay)->Start();
+  WaitForDrain(**relay);
+  // Erase: both keys go in the append, and the event names them.
+  {
+    domain::AppendRequest r;
+    r.stream = "identity-" + id;
+    r.events.push_back(domain::NewEvent{"identity.erased", 1, {}, "admin", "r",
+                                        R"({"plain":{"data_keys":[")" + id + R"(",")" + flow + R"("]}})",
+                                        {}});
+    r.data_keys.push_back({domain::DataKeyAction::kDelete, id, ""});
+    r.data_keys.push_back({domain::DataKeyAction::kDelete, flow, ""});
+    ASSERT_TRUE(store_->Append(std::move(r)).has_value());
+  }
+  WaitForDrain(**relay);
+  (*relay)->Stop();
+  EXPECT_EQ((*relay)->Checkpoint(), 3u);
+  auto records = ConsumeKeys(prefix + ".keys", 4, std::chrono::seconds(20));
+  std::map<std::string, std::vector<std::optional<std::string>>> by_key;
+  for (const auto& r : records) {
+    by_key[r.key].push_back(r.value);
+  }
+  ASSERT_EQ(by_key[id].size(), 2u);
+  EXPECT_EQ(by_key[id][0], std::optional<std::string>("wrapped-identity-key"));
+  EXPECT_EQ(by_key[id][1], std::nullopt) << "the erasure is a tombstone";
+  ASSERT_EQ(by_key[flow].size(), 2u);
+  EXPECT_EQ(by_key[flow][0], std::optional<std::string>("wrapped-flow-key"));
+  EXPECT_EQ(by_key[flow][1], std::nullopt);
+}
+
+}  // namespace
+}  // namespace mneme::infra::kafka
