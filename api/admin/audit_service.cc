@@ -275,6 +275,14 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
   }
   needed = std::min(events.size(), needed + limit);
   MNEME_TRY(auto decoded, DecodeAll(cipher_, events, needed));
+  struct PendingItem {
+    size_t slot;   // index in page.events
+    size_t event;  // index in events
+    json before;
+    json after;
+    bool erased;
+  };
+  std::vector<PendingItem> pending;
   Identity state;
   state.id = events.front().stream.substr(9);
   for (size_t i = 0; i < needed; ++i) {
@@ -293,21 +301,44 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
     Folded folded{domain::identity::Evolve(std::move(state), decoded[i].event, e.time),
                   decoded[i].erased};
     if (listed) {
+      // The item is built below, off this sequential pass; keep its place.
+      pending.push_back({page.events.size(), i, std::move(before_view),
+                         folded.erased ? json() : PartialView(identities_, folded.state, keys),
+                         folded.erased});
+      page.events.push_back(nullptr);
+    }
+    state = std::move(folded.state);
+  }
+  // Diffs and items, on every core.
+  auto build = [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) {
+      auto& p = pending[k];
+      const auto& e = events[p.event];
       json item = {{"position", e.position.value()},
                    {"version", e.version.value()},
                    {"type", e.type},
                    {"time", FormatRfc3339(e.time)},
                    {"actor", e.actor},
                    {"request_id", e.request_id}};
-      if (folded.erased) {
+      if (p.erased) {
         item["erased"] = true;
         item["changes"] = nullptr;
       } else {
-        item["changes"] = json::diff(before_view, PartialView(identities_, folded.state, keys));
+        item["changes"] = json::diff(p.before, p.after);
       }
-      page.events.push_back(std::move(item));
+      page.events[p.slot] = std::move(item);
     }
-    state = std::move(folded.state);
+  };
+  const size_t workers = pending.size() < 1024 ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::future<void>> jobs;
+  const size_t per = (pending.size() + workers - 1) / std::max<size_t>(workers, 1);
+  for (size_t w = 1; w < workers; ++w) {
+    jobs.push_back(std::async(std::launch::async, build, std::min(pending.size(), w * per),
+                              std::min(pending.size(), (w + 1) * per)));
+  }
+  build(0, std::min(pending.size(), per));
+  for (auto& j : jobs) {
+    j.get();
   }
   if (page.next_position == 0 && needed < events.size()) {
     // The page filled up before the identity's later events: activity before

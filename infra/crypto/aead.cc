@@ -18,6 +18,25 @@ const CryptoPP::byte* Bytes(std::string_view s) {
   return reinterpret_cast<const CryptoPP::byte*>(s.data());
 }
 
+// Keying AES-GCM (key schedule and GHASH tables) costs more than sealing a
+// small value, and replays open thousands of values under one identity's key
+// in a row: each thread keeps its last keyed cipher. The IV is given to every
+// call, so nothing else carries over between values.
+template <typename Mode>
+Mode& Keyed(std::string_view key) {
+  thread_local struct {
+    std::string key;
+    Mode mode;
+  } last;
+  if (last.key != key) {
+    // GCM insists on an IV when keyed; every call gives its own anyway.
+    const CryptoPP::byte zero_iv[kNonceSize] = {};
+    last.mode.SetKeyWithIV(Bytes(key), key.size(), zero_iv, sizeof zero_iv);
+    last.key.assign(key.data(), key.size());
+  }
+  return last.mode;
+}
+
 }  // namespace
 
 std::string RandomBytes(size_t n) {
@@ -44,8 +63,7 @@ Result<std::string> Seal(std::string_view key, std::string_view plaintext, std::
     return MakeError(Code::kInvalidArgument, "AES-256-GCM needs a 32-byte key");
   }
   const std::string nonce = RandomBytes(kNonceSize);
-  CryptoPP::GCM<CryptoPP::AES>::Encryption enc;
-  enc.SetKeyWithIV(Bytes(key), key.size(), Bytes(nonce), nonce.size());
+  auto& enc = Keyed<CryptoPP::GCM<CryptoPP::AES>::Encryption>(key);
   std::string out;
   out.reserve(1 + kNonceSize + plaintext.size() + kTagSize);
   out.push_back(static_cast<char>(kFormat));
@@ -69,8 +87,7 @@ Result<std::string> Open(std::string_view key, std::string_view sealed, std::str
   const std::string_view nonce = sealed.substr(1, kNonceSize);
   const std::string_view body = sealed.substr(1 + kNonceSize);
   const size_t n = body.size() - kTagSize;
-  CryptoPP::GCM<CryptoPP::AES>::Decryption dec;
-  dec.SetKeyWithIV(Bytes(key), key.size(), Bytes(nonce), nonce.size());
+  auto& dec = Keyed<CryptoPP::GCM<CryptoPP::AES>::Decryption>(key);
   std::string plain(n, '\0');
   bool ok = dec.DecryptAndVerify(reinterpret_cast<CryptoPP::byte*>(plain.data()),
                                  Bytes(body.substr(n)), kTagSize, Bytes(nonce),
