@@ -358,11 +358,26 @@ Result<json> AuditService::At(const std::string& id, domain::Timestamp at) {
   if (!IsUuid(id)) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
   }
-  MNEME_TRY(auto events, store_.ReadStream(domain::identity::StreamOf(id), StreamVersion(1)));
-  size_t count = 0;
-  while (count < events.size() && !(events[count].time > at)) {
-    ++count;
+  // Read in pages and stop at the first event after `at`.
+  std::vector<domain::EventEnvelope> events;
+  constexpr size_t kPage = 1024;
+  while (true) {
+    MNEME_TRY(auto page, store_.ReadStreamPage(domain::identity::StreamOf(id),
+                                               StreamVersion(events.size() + 1), kPage));
+    const bool more = page.size() == kPage;
+    bool past = false;
+    for (auto& e : page) {
+      if (e.time > at) {
+        past = true;
+        break;
+      }
+      events.push_back(std::move(e));
+    }
+    if (past || !more) {
+      break;
+    }
   }
+  const size_t count = events.size();
   MNEME_TRY(auto decoded, DecodeAll(cipher_, events, count));
   Identity state;
   state.id = events.empty() ? id : events.front().stream.substr(9);

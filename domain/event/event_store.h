@@ -40,6 +40,18 @@ class EventStore {
   virtual Result<std::vector<EventEnvelope>> ReadAll(GlobalPosition from_position,
                                                      size_t limit) = 0;
 
+  // At most `limit` events of `stream` with version >= from_version (a page
+  // of a long stream, for readers that may stop early).
+  virtual Result<std::vector<EventEnvelope>> ReadStreamPage(const std::string& stream,
+                                                            StreamVersion from_version,
+                                                            size_t limit) {
+    MNEME_TRY(auto all, ReadStream(stream, from_version));
+    if (all.size() > limit) {
+      all.resize(limit);
+    }
+    return all;
+  }
+
   // Position of the last committed event (0 when the log is empty).
   virtual GlobalPosition Head() const = 0;
 

@@ -620,6 +620,11 @@ void RocksEventStore::CommitGroup(std::vector<Pending*>& group) {
 
 Result<std::vector<domain::EventEnvelope>> RocksEventStore::ReadStream(
     const std::string& stream, StreamVersion from_version) {
+  return ReadStreamPage(stream, from_version, SIZE_MAX);
+}
+
+Result<std::vector<domain::EventEnvelope>> RocksEventStore::ReadStreamPage(
+    const std::string& stream, StreamVersion from_version, size_t limit) {
   if (!open_) {
     return MakeError(Code::kUnavailable, "store is closed");
   }
@@ -628,7 +633,7 @@ Result<std::vector<domain::EventEnvelope>> RocksEventStore::ReadStream(
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_.get()));
   const std::string prefix = stream + '\0';
   for (it->Seek(StreamKey(stream, std::max<uint64_t>(1, from_version.value())));
-       it->Valid() && it->key().starts_with(prefix); it->Next()) {
+       it->Valid() && it->key().starts_with(prefix) && positions.size() < limit; it->Next()) {
     positions.push_back(it->value().ToString());
   }
   if (!it->status().ok()) {

@@ -81,6 +81,9 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   Result<domain::AppendResult> Append(domain::AppendRequest request) override;
   Result<std::vector<domain::EventEnvelope>> ReadStream(const std::string& stream,
                                                         StreamVersion from_version) override;
+  Result<std::vector<domain::EventEnvelope>> ReadStreamPage(const std::string& stream,
+                                                            StreamVersion from_version,
+                                                            size_t limit) override;
   Result<std::vector<domain::EventEnvelope>> ReadAll(GlobalPosition from_position,
                                                      size_t limit) override;
   GlobalPosition Head() const override;
