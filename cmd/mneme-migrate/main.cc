@@ -76,6 +76,9 @@ int PrintStatus(cmd::AssembledStore& s) {
     return 1;
   }
   std::printf("pending upcasts: %llu\n", static_cast<unsigned long long>(*pending));
+  for (const auto& family : store.RetiredProjectionFamilies()) {
+    std::printf("retired projection family: %s (dropped by the next migrate)\n", family.c_str());
+  }
   return 0;
 }
 
@@ -126,6 +129,14 @@ int Migrate(cmd::AssembledStore& s, const infra::config::Config& config, spdlog:
                   static_cast<unsigned long long>(head));
       ++changes;
     }
+  }
+  for (const auto& family : store.RetiredProjectionFamilies()) {
+    std::printf("dropping retired projection family %s\n", family.c_str());
+    ++changes;
+  }
+  if (auto dropped = store.DropRetiredProjectionFamilies(); !dropped) {
+    std::fprintf(stderr, "mneme-migrate: %s\n", dropped.error().message().c_str());
+    return 1;
   }
   if (const std::string brokers = config.GetString("mneme.kafka.brokers"); !brokers.empty()) {
     infra::kafka::KafkaTopicsOptions topics;

@@ -230,10 +230,16 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
       }
     }
   }
-  // Leftovers of interrupted rebuilds ("<name>.r<N>") are dropped.
+  // Leftovers of interrupted rebuilds ("<name>.r<N>") are dropped; families
+  // of projections no longer registered are retired (migrate drops them).
   for (auto& [name, cf] : by_name) {
-    if (!IsCoreCf(name) && !live_names.count(name) && name.find(".r") != std::string::npos) {
+    if (IsCoreCf(name) || live_names.count(name) || name == "default") {
+      continue;
+    }
+    if (name.find(".r") != std::string::npos) {
       db->DropColumnFamily(cf.get()).PermitUncheckedError();
+    } else {
+      store->retired_[name] = cf;
     }
   }
   auto sync = db->SyncWAL();
@@ -355,6 +361,7 @@ void RocksEventStore::Close() {
     keys_.reset();
     meta_.reset();
     other_cfs_.clear();
+    retired_.clear();
     db_->Close().PermitUncheckedError();
     db_.reset();
   }
@@ -736,6 +743,30 @@ Result<std::vector<std::pair<std::string, std::string>>> RocksEventStore::ScanRo
     return tl::unexpected(FromRocks(it->status(), "scan projection"));
   }
   return rows;
+}
+
+std::vector<std::string> RocksEventStore::RetiredProjectionFamilies() const {
+  std::vector<std::string> out;
+  for (const auto& [name, cf] : retired_) {
+    out.push_back(name);
+  }
+  return out;
+}
+
+Status RocksEventStore::DropRetiredProjectionFamilies() {
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto s = db_->Delete(wo, meta_.get(), ProjectionMetaKey(it->first));
+    if (s.ok()) {
+      s = db_->DropColumnFamily(it->second.get());
+    }
+    if (!s.ok()) {
+      return tl::unexpected(FromRocks(s, "drop column family " + it->first));
+    }
+    it = retired_.erase(it);
+  }
+  return OkStatus();
 }
 
 Result<GlobalPosition> RocksEventStore::Checkpoint(const std::string& projection) {

@@ -126,6 +126,11 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   // one synced batch: the migrator's upcasting. Errors: kUnavailable.
   Status ReplaceEvents(const std::vector<domain::EventEnvelope>& events);
   Result<std::vector<ProjectionStatus>> ProjectionStatuses();
+  // Column families of projections this build no longer has (an old version
+  // such as identities_v0): kept by serve, dropped by mneme-migrate.
+  std::vector<std::string> RetiredProjectionFamilies() const;
+  // Drops them and their meta entries. Errors: kUnavailable.
+  Status DropRetiredProjectionFamilies();
 
   // Ready means open, writable and with no background error.
   Status Healthy() const;
@@ -164,6 +169,7 @@ class RocksEventStore final : public domain::EventStore, public domain::Projecti
   rocksdb::ColumnFamilyOptions cf_options_;
   CfPtr events_, streams_, unique_, keys_, meta_;
   std::vector<CfPtr> other_cfs_;  // stale families kept open only until dropped
+  std::map<std::string, CfPtr> retired_;  // families of projections no longer registered
 
   mutable std::mutex projections_mu_;
   std::map<std::string, LiveProjection> projections_;

@@ -102,3 +102,30 @@ test('with mneme.kafka, migrate creates the topics once', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A projection this build no longer has (an old version's family) is kept by
+// serve, listed by status, and dropped by migrate, once.
+test('migrate drops the column family of a retired projection version', async () => {
+  const server = await startServer({ keep: true });
+  const dir = server.dir;
+  const config = join(dir, 'mneme.yml');
+  const store = join(dir, 'store');
+  await server.stop();
+  try {
+    assert.equal(run(storeTool, ['add-retired', store, 'identities_v0']).status, 0);
+    const again = await startServer({ dir, keep: true });  // serve does not mind
+    await again.stop();
+    const status = run(migrateBin, ['status', '-c', config]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /retired projection family: identities_v0/);
+    const first = run(migrateBin, ['-c', config, '--yes']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /dropping retired projection family identities_v0/);
+    const second = run(migrateBin, ['-c', config, '--yes']);
+    assert.match(second.stdout, /nothing to do/);
+    const after = run(migrateBin, ['status', '-c', config]);
+    assert.doesNotMatch(after.stdout, /retired projection family/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

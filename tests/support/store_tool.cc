@@ -2,6 +2,8 @@
 //   store_tool set-layout DIR N        record layout version N (0 removes it)
 //   store_tool reset-projection DIR P  forget projection P's column family, as
 //                                      if P were a new projection version
+//   store_tool add-retired DIR P       a family P with a row, recorded as a
+//                                      projection this build does not have
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -43,6 +45,18 @@ int main(int argc, char** argv) {
     s = arg == "0" ? db->Delete(wo, meta, "layout_version") : db->Put(wo, meta, "layout_version", arg);
   } else if (command == "reset-projection") {
     s = db->Delete(wo, meta, "projection/" + arg);
+  } else if (command == "add-retired") {
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    s = db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), arg, &cf);
+    if (s.ok()) {
+      s = db->Put(wo, cf, "i/old-row", "{}");
+    }
+    if (s.ok()) {
+      s = db->Put(wo, meta, "projection/" + arg, arg);
+    }
+    if (cf) {
+      handles.push_back(cf);
+    }
   } else {
     s = rocksdb::Status::InvalidArgument("unknown command " + command);
   }
