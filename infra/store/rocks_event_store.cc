@@ -263,16 +263,47 @@ Status RocksEventStore::CatchUpProjections(
       live.push_back(lp);
     }
   }
+  // Each lagging projection replays the log on its own thread (they write
+  // to separate families and commit their own checkpoints), at most one per
+  // core at a time; progress reports are serialized for the caller.
+  struct Job {
+    LiveProjection lp;
+    uint64_t from;
+  };
+  std::vector<Job> jobs;
   for (auto& lp : live) {
     MNEME_TRY(auto ckpt, Checkpoint(lp.projection->Name()));
     if (ckpt.value() < head_) {
-      const std::string name = lp.projection->Name();
-      ProgressFn each;
-      if (progress) {
-        each = [&](uint64_t done, uint64_t total) { progress(name, done, total); };
-      }
-      MNEME_RETURN_IF_ERROR(ReplayInto(*lp.projection, lp.cf.get(), ckpt.value() + 1, head_, each));
+      jobs.push_back({lp, ckpt.value() + 1});
     }
+  }
+  std::mutex progress_mu;
+  const uint64_t to = head_;
+  auto run = [&](const Job& job) -> Status {
+    const std::string name = job.lp.projection->Name();
+    ProgressFn each;
+    if (progress) {
+      each = [&, name](uint64_t done, uint64_t total) {
+        std::lock_guard lock(progress_mu);
+        progress(name, done, total);
+      };
+    }
+    return ReplayInto(*job.lp.projection, job.lp.cf.get(), job.from, to, each);
+  };
+  const size_t width = std::max<size_t>(1, std::thread::hardware_concurrency());
+  for (size_t start = 0; start < jobs.size(); start += width) {
+    std::vector<std::future<Status>> running;
+    for (size_t i = start + 1; i < std::min(jobs.size(), start + width); ++i) {
+      running.push_back(std::async(std::launch::async, run, std::cref(jobs[i])));
+    }
+    Status first = run(jobs[start]);
+    for (auto& r : running) {
+      Status s = r.get();
+      if (first && !s) {
+        first = std::move(s);
+      }
+    }
+    MNEME_RETURN_IF_ERROR(first);
   }
   return OkStatus();
 }
