@@ -60,7 +60,15 @@ Status Identities::Apply(const domain::EventEnvelope& event, domain::ProjectionW
       rows.Put(CredentialKey(type, ident), id);
     }
   }
-  rows.Put(RowKey(id), domain::identity::ToJson(after).dump());
+  if (scratch) {
+    // Serialized from the scratch slot (the latest state of this identity in
+    // the chunk) when the rows are written: once per chunk in a replay.
+    rows.PutLazy(RowKey(id), [scratch] {
+      return domain::identity::ToJson(std::any_cast<const Identity&>(*scratch)).dump();
+    });
+  } else {
+    rows.Put(RowKey(id), domain::identity::ToJson(after).dump());
+  }
   return OkStatus();
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,7 +47,10 @@ struct Value {
   bool b = false;
   int64_t i = 0;
   double f = 0;
-  std::string s;
+  // kString: a view into the caller's data, into `owner`, or into `str_owner`
+  // (strings computed during execution). Copies of a Value are cheap.
+  std::string_view s;
+  std::shared_ptr<const std::string> str_owner;
   // kList and kMap: the JSON array or object, owned by the caller's data or by
   // `owner` (for values computed during execution).
   const nlohmann::json* json = nullptr;
@@ -57,6 +61,8 @@ struct Value {
   static Value Int(int64_t v);
   static Value Float(double v);
   static Value String(std::string v);
+  // A string that views `v`; the caller keeps `v` alive as long as the value.
+  static Value StringView(std::string_view v);
   // A view of `j` (kept alive by `owner` when not null).
   static Value FromJson(const nlohmann::json& j, bool boxed,
                         std::shared_ptr<const nlohmann::json> owner);
@@ -91,6 +97,14 @@ std::string DescribeRune(int32_t r);
 bool IsPrintRune(int32_t r);
 // Appends the UTF-8 encoding of r (U+FFFD for invalid runes).
 void AppendRune(std::string& out, int32_t r);
+
+// strconv.ParseUint / ParseInt with base 0 (0x, 0o, 0b and 0 prefixes,
+// underscores between digits) and ParseFloat (decimal and hex floats,
+// underscores allowed); nullopt when the text is not such a number or
+// overflows.
+std::optional<uint64_t> ParseGoUint(std::string_view s);
+std::optional<int64_t> ParseGoInt(std::string_view s);
+std::optional<double> ParseGoFloat(std::string_view s);
 
 // fmt.Sprint / Sprintln / Sprintf over values. Errors: kInvalidArgument when
 // a value is nested deeper than 1000 levels.

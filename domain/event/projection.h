@@ -9,6 +9,7 @@
 #pragma once
 
 #include <any>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,13 @@ class ProjectionWriter {
   virtual ~ProjectionWriter() = default;
   virtual void Put(std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view key) = 0;
+  // Put with the value made only when needed: a replay writer keeps the last
+  // maker per key and calls it once when the chunk is written, so a row that
+  // changes with every event of a chunk is serialized once. `make` must stay
+  // valid until then (capture values, or the Scratch() slot of the same key).
+  virtual void PutLazy(std::string_view key, std::function<std::string()> make) {
+    Put(key, make());
+  }
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
   // A scratch slot the projection may use to carry decoded state between the
   // events of one append (or one replay chunk); dropped with it, including on

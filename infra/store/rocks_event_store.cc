@@ -99,6 +99,94 @@ class BatchRows final : public domain::ProjectionWriter {
   rocksdb::Status status_;
 };
 
+// Rows of one projection during a replay: the last value (or maker, or
+// deletion) per key is kept in memory and only the final ones go into the
+// write batch at the end of each chunk. Reads see the pending values first.
+class ReplayRows final : public domain::ProjectionWriter {
+ public:
+  ReplayRows(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, Scratchpad* scratch)
+      : db_(db), cf_(cf), scratch_(scratch) {}
+  std::any* Scratch(std::string_view key) override { return &(*scratch_)[std::string(key)]; }
+  void Put(std::string_view key, std::string_view value) override {
+    pending_[std::string(key)] = Entry{std::string(value), {}, false};
+  }
+  void PutLazy(std::string_view key, std::function<std::string()> make) override {
+    pending_[std::string(key)] = Entry{{}, std::move(make), false};
+  }
+  void Delete(std::string_view key) override { pending_[std::string(key)] = Entry{{}, {}, true}; }
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    if (auto it = pending_.find(std::string(key)); it != pending_.end()) {
+      if (it->second.deleted) {
+        return std::optional<std::string>();
+      }
+      return std::optional<std::string>(it->second.make ? it->second.make() : it->second.value);
+    }
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) {
+      return std::optional<std::string>();
+    }
+    if (!s.ok()) {
+      return tl::unexpected(FromRocks(s, "projection read"));
+    }
+    return std::optional<std::string>(std::move(value));
+  }
+  Result<std::vector<std::string>> Keys(std::string_view prefix, size_t limit) override {
+    std::set<std::string> keys;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    rocksdb::Slice pfx(prefix.data(), prefix.size());
+    for (it->Seek(pfx); it->Valid() && it->key().starts_with(pfx); it->Next()) {
+      keys.insert(it->key().ToString());
+    }
+    if (!it->status().ok()) {
+      return tl::unexpected(FromRocks(it->status(), "projection scan"));
+    }
+    for (auto p = pending_.lower_bound(std::string(prefix));
+         p != pending_.end() && p->first.compare(0, prefix.size(), prefix) == 0; ++p) {
+      if (p->second.deleted) {
+        keys.erase(p->first);
+      } else {
+        keys.insert(p->first);
+      }
+    }
+    std::vector<std::string> out;
+    for (const auto& k : keys) {
+      if (out.size() == limit) {
+        break;
+      }
+      out.push_back(k);
+    }
+    return out;
+  }
+  // Moves the final rows into `wb` and forgets them.
+  Status WriteTo(rocksdb::WriteBatch& wb) {
+    for (auto& [key, entry] : pending_) {
+      rocksdb::Status s;
+      if (entry.deleted) {
+        s = wb.Delete(cf_, key);
+      } else {
+        s = wb.Put(cf_, key, entry.make ? entry.make() : entry.value);
+      }
+      if (!s.ok()) {
+        return tl::unexpected(FromRocks(s, "projection write"));
+      }
+    }
+    pending_.clear();
+    return OkStatus();
+  }
+
+ private:
+  struct Entry {
+    std::string value;
+    std::function<std::string()> make;
+    bool deleted = false;
+  };
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  Scratchpad* scratch_;
+  std::map<std::string, Entry> pending_;
+};
+
 }  // namespace
 
 struct RocksEventStore::Pending {
@@ -815,29 +903,28 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_.get()));
-  auto wb = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true);
   uint64_t done = 0;
   uint64_t last = from - 1;
   const uint64_t total = to >= from ? to - from + 1 : 0;
+  Scratchpad scratch;
+  ReplayRows rows(db_.get(), cf, &scratch);
   auto flush = [&]() -> Status {
-    wb->Put(cf, kCheckpointKey, EncodeBe64(last)).PermitUncheckedError();
-    auto s = db_->Write(rocksdb::WriteOptions(), wb->GetWriteBatch());
+    rocksdb::WriteBatch wb;
+    MNEME_RETURN_IF_ERROR(rows.WriteTo(wb));
+    wb.Put(cf, kCheckpointKey, EncodeBe64(last)).PermitUncheckedError();
+    auto s = db_->Write(rocksdb::WriteOptions(), &wb);
     if (!s.ok()) {
       return tl::unexpected(FromRocks(s, "replay write"));
     }
-    wb = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true);
     if (progress) {
       progress(done, total);
     }
     return OkStatus();
   };
   size_t in_chunk = 0;
-  Scratchpad scratch;
   for (it->Seek(EncodeBe64(from)); it->Valid(); it->Next()) {
     MNEME_TRY(auto env, DecodeEnvelope(std::string_view(it->value().data(), it->value().size())));
-    BatchRows rows(db_.get(), wb.get(), cf, &scratch);
     MNEME_RETURN_IF_ERROR(projection.Apply(env, rows));
-    MNEME_RETURN_IF_ERROR(rows.status());
     last = env.position.value();
     ++done;
     if (++in_chunk == kReplayChunk) {
