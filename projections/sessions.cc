@@ -34,6 +34,9 @@ Status Sessions::RemoveIdentitySessions(const std::string& identity_id,
       rows.Delete(LogoutKey(s.logout_token_hash));
       rows.Delete(RowKey(sid));
     }
+    if (std::any* slot = rows.Scratch(RowKey(sid))) {
+      slot->reset();  // a later event of this session must see it gone
+    }
     rows.Delete(key);
   }
   return OkStatus();
@@ -51,12 +54,18 @@ Status Sessions::Apply(const domain::EventEnvelope& event, domain::ProjectionWri
   }
   const std::string sid = event.stream.substr(8);
   Session before;
-  MNEME_TRY(auto row, rows.Get(RowKey(sid)));
-  if (row) {
-    auto parsed = nlohmann::json::parse(*row, nullptr, false);
-    MNEME_TRY(before, domain::session::FromJson(parsed));
-  } else if (event.type != domain::session::SessionIssued::kType) {
-    return OkStatus();  // its identity was deleted: nothing to keep
+  // The state after this session's previous event of the same append/chunk.
+  std::any* scratch = rows.Scratch(RowKey(sid));
+  if (scratch && scratch->has_value()) {
+    before = std::any_cast<const Session&>(*scratch);
+  } else {
+    MNEME_TRY(auto row, rows.Get(RowKey(sid)));
+    if (row) {
+      auto parsed = nlohmann::json::parse(*row, nullptr, false);
+      MNEME_TRY(before, domain::session::FromJson(parsed));
+    } else if (event.type != domain::session::SessionIssued::kType) {
+      return OkStatus();  // its identity was deleted: nothing to keep
+    }
   }
   MNEME_TRY(auto decoded, DecodeEvent(cipher_, event));
   Session after = domain::session::Evolve(before, decoded, event.time);
@@ -69,7 +78,14 @@ Status Sessions::Apply(const domain::EventEnvelope& event, domain::ProjectionWri
     rows.Put(LogoutKey(after.logout_token_hash), sid);
   }
   rows.Put(IdentityPrefix(after.identity_id) + sid, "");
-  rows.Put(RowKey(sid), domain::session::ToJson(after).dump());
+  if (scratch) {
+    *scratch = after;
+    rows.PutLazy(RowKey(sid), [scratch] {
+      return domain::session::ToJson(std::any_cast<const Session&>(*scratch)).dump();
+    });
+  } else {
+    rows.Put(RowKey(sid), domain::session::ToJson(after).dump());
+  }
   return OkStatus();
 }
 

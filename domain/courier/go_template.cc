@@ -119,7 +119,7 @@ void WriteNode(const Node& n, std::string& out) {
       }
       return;
     case NodeType::kText:
-      out += GoQuote(n.text);
+      out += n.text;
       return;
     case NodeType::kAction:
       out += "{{";
@@ -2109,8 +2109,6 @@ class Executor {
       return Value::Invalid();
     }
     At(*pipe);
-    DepthGuard guard(depth_);
-    MNEME_RETURN_IF_ERROR(CheckDepth());
     std::optional<Value> value;
     for (const auto& cmd : pipe->nodes) {
       MNEME_TRY(Value v, EvalCommand(dot, *cmd, value ? &*value : nullptr));
@@ -2124,6 +2122,13 @@ class Executor {
       }
     }
     return *value;
+  }
+
+  // A parenthesized pipeline: counts towards the nesting limit.
+  Result<Value> EvalNestedPipeline(const Value& dot, const Node& pipe) {
+    DepthGuard guard(depth_);
+    MNEME_RETURN_IF_ERROR(CheckDepth());
+    return EvalPipeline(dot, &pipe);
   }
 
   Status NotAFunction(const Node& first, size_t nargs, const Value* final) {
@@ -2147,7 +2152,7 @@ class Executor {
       case NodeType::kPipe:
         // Parenthesized pipeline: its arguments are inside it.
         MNEME_RETURN_IF_ERROR(NotAFunction(first, nargs, final));
-        return EvalPipeline(dot, &first);
+        return EvalNestedPipeline(dot, first);
       case NodeType::kVariable:
         return EvalVariableNode(dot, first, nargs, final);
       default:
@@ -2407,7 +2412,7 @@ class Executor {
         return ValidateType(v, type);
       }
       case NodeType::kPipe: {
-        MNEME_TRY(Value v, EvalPipeline(dot, &n));
+        MNEME_TRY(Value v, EvalNestedPipeline(dot, n));
         return ValidateType(v, type);
       }
       case NodeType::kIdentifier: {

@@ -2549,43 +2549,30 @@ std::string FormatFloat(double v, char fmt, int prec) {
 }
 
 std::optional<uint64_t> ParseGoUint(std::string_view s) {
+  // Go's underscoreOK: '_' only between digits, where a base prefix (or the
+  // leading 0 of an octal literal) counts as a digit; never at the end.
   int base = 10;
-  bool prefixed = false;
+  bool after_digit = false;
+  bool any_digit = false;
   if (s.size() >= 2 && s[0] == '0') {
     char c = static_cast<char>(s[1] | 0x20);
-    if (c == 'x') {
-      base = 16;
+    if (c == 'x' || c == 'o' || c == 'b') {
+      base = c == 'x' ? 16 : c == 'o' ? 8 : 2;
       s.remove_prefix(2);
-      prefixed = true;
-    } else if (c == 'o') {
-      base = 8;
-      s.remove_prefix(2);
-      prefixed = true;
-    } else if (c == 'b') {
-      base = 2;
-      s.remove_prefix(2);
-      prefixed = true;
     } else {
       base = 8;
       s.remove_prefix(1);
-      prefixed = true;
+      any_digit = true;
     }
-  }
-  if (s.empty() && !(prefixed && base == 8)) {
-    return std::nullopt;
+    after_digit = true;
   }
   uint64_t n = 0;
-  bool last_underscore = prefixed;  // "0x_1" is allowed: a prefix counts as a digit
-  bool any_digit = prefixed && base == 8;
   for (char c : s) {
     if (c == '_') {
-      if (!last_underscore && !any_digit) {
+      if (!after_digit) {
         return std::nullopt;
       }
-      if (last_underscore && any_digit) {
-        return std::nullopt;
-      }
-      last_underscore = true;
+      after_digit = false;
       continue;
     }
     int d;
@@ -2605,12 +2592,9 @@ std::optional<uint64_t> ParseGoUint(std::string_view s) {
     }
     n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
     any_digit = true;
-    last_underscore = false;
+    after_digit = true;
   }
-  if (!s.empty() && s.back() == '_') {
-    return std::nullopt;
-  }
-  if (!any_digit) {
+  if (!any_digit || !after_digit) {
     return std::nullopt;
   }
   return n;
