@@ -129,7 +129,9 @@ void WriteNode(const Node& n, std::string& out) {
     case NodeType::kIf:
     case NodeType::kRange:
     case NodeType::kWith:
-      out += n.type == NodeType::kIf ? "{{if " : n.type == NodeType::kRange ? "{{range " : "{{with ";
+      out += n.type == NodeType::kIf      ? "{{if "
+             : n.type == NodeType::kRange ? "{{range "
+                                          : "{{with ";
       WritePipe(*n.pipe, out);
       out += "}}";
       WriteNode(*n.list, out);
@@ -323,8 +325,8 @@ std::string ItemString(const Item& i) {
   return GoQuote(i.val);
 }
 
-constexpr std::string_view kLeftDelim = "{{";
-constexpr std::string_view kRightDelim = "}}";
+constexpr std::string_view kOpenDelim = "{{";
+constexpr std::string_view kCloseDelim = "}}";
 constexpr std::string_view kLeftComment = "/*";
 constexpr std::string_view kRightComment = "*/";
 constexpr std::string_view kSpaceChars = " \t\r\n";
@@ -352,7 +354,9 @@ bool HasRightTrimMarker(std::string_view s) {
   return s.size() >= 2 && IsSpace(static_cast<unsigned char>(s[0])) && s[1] == '-';
 }
 
-size_t CountNewlines(std::string_view s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t CountNewlines(std::string_view s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 class Lexer {
  public:
@@ -371,9 +375,9 @@ class Lexer {
   enum class State {
     kStop,
     kText,
-    kLeftDelim,
+    kAtLeftDelim,
     kComment,
-    kRightDelim,
+    kAtRightDelim,
     kInsideAction,
     kSpace,
     kIdentifier,
@@ -389,11 +393,11 @@ class Lexer {
     switch (s) {
       case State::kText:
         return LexText();
-      case State::kLeftDelim:
+      case State::kAtLeftDelim:
         return LexLeftDelim();
       case State::kComment:
         return LexComment();
-      case State::kRightDelim:
+      case State::kAtRightDelim:
         return LexRightDelim();
       case State::kInsideAction:
         return LexInsideAction();
@@ -508,12 +512,12 @@ class Lexer {
   }
 
   State LexText() {
-    size_t x = input_.find(kLeftDelim, pos_);
+    size_t x = input_.find(kOpenDelim, pos_);
     if (x != std::string_view::npos) {
       if (x > pos_) {
         pos_ = x;
         size_t trim = 0;
-        if (HasLeftTrimMarker(Rest(pos_ + kLeftDelim.size()))) {
+        if (HasLeftTrimMarker(Rest(pos_ + kOpenDelim.size()))) {
           std::string_view text = input_.substr(start_, pos_ - start_);
           size_t keep = text.find_last_not_of(kSpaceChars);
           trim = keep == std::string_view::npos ? text.size() : text.size() - keep - 1;
@@ -527,7 +531,7 @@ class Lexer {
           return EmitItem(std::move(i));
         }
       }
-      return State::kLeftDelim;
+      return State::kAtLeftDelim;
     }
     pos_ = input_.size();
     if (pos_ > start_) {
@@ -538,10 +542,10 @@ class Lexer {
   }
 
   std::pair<bool, bool> AtRightDelim() const {
-    if (HasRightTrimMarker(Rest(pos_)) && Rest(pos_ + kTrimMarkerLen).starts_with(kRightDelim)) {
+    if (HasRightTrimMarker(Rest(pos_)) && Rest(pos_ + kTrimMarkerLen).starts_with(kCloseDelim)) {
       return {true, true};
     }
-    if (Rest(pos_).starts_with(kRightDelim)) {
+    if (Rest(pos_).starts_with(kCloseDelim)) {
       return {true, false};
     }
     return {false, false};
@@ -553,7 +557,7 @@ class Lexer {
   }
 
   State LexLeftDelim() {
-    pos_ += kLeftDelim.size();
+    pos_ += kOpenDelim.size();
     bool trim = HasLeftTrimMarker(Rest(pos_));
     size_t after_marker = trim ? kTrimMarkerLen : 0;
     if (Rest(pos_ + after_marker).starts_with(kLeftComment)) {
@@ -585,7 +589,7 @@ class Lexer {
     if (trim) {
       pos_ += kTrimMarkerLen;
     }
-    pos_ += kRightDelim.size();
+    pos_ += kCloseDelim.size();
     if (trim) {
       pos_ += LeftTrimLength(Rest(pos_));
     }
@@ -594,13 +598,12 @@ class Lexer {
   }
 
   State LexRightDelim() {
-    auto [delim, trim] = AtRightDelim();
-    (void)delim;
+    bool trim = AtRightDelim().second;
     if (trim) {
       pos_ += kTrimMarkerLen;
       Ignore();
     }
-    pos_ += kRightDelim.size();
+    pos_ += kCloseDelim.size();
     Item i = ThisItem(ItemType::kRightDelim);
     if (trim) {
       pos_ += LeftTrimLength(Rest(pos_));
@@ -611,11 +614,9 @@ class Lexer {
   }
 
   State LexInsideAction() {
-    auto [delim, trim] = AtRightDelim();
-    (void)trim;
-    if (delim) {
+    if (AtRightDelim().first) {
       if (paren_depth_ == 0) {
-        return State::kRightDelim;
+        return State::kAtRightDelim;
       }
       return Errorf("unclosed left paren");
     }
@@ -688,10 +689,10 @@ class Lexer {
       ++num_spaces;
     }
     if (HasRightTrimMarker(Rest(pos_ - 1)) &&
-        Rest(pos_ - 1 + kTrimMarkerLen).starts_with(kRightDelim)) {
+        Rest(pos_ - 1 + kTrimMarkerLen).starts_with(kCloseDelim)) {
       Backup();  // before the space
       if (num_spaces == 1) {
-        return State::kRightDelim;
+        return State::kAtRightDelim;
       }
     }
     return Emit(ItemType::kSpace);
@@ -759,7 +760,7 @@ class Lexer {
       case '(':
         return true;
       default:
-        return Rest(pos_).starts_with(kRightDelim);
+        return Rest(pos_).starts_with(kCloseDelim);
     }
   }
 
@@ -1615,7 +1616,10 @@ class Parser {
       n->float_value = c->value;
       return n;
     }
-    if (token.type == ItemType::kComplex || (!text.empty() && text.back() == 'i')) {
+    // Go makes an imaginary literal complex when the part before 'i' is a float.
+    if (token.type == ItemType::kComplex ||
+        (!text.empty() && text.back() == 'i' &&
+         ParseGoFloat(std::string_view(text).substr(0, text.size() - 1)).has_value())) {
       return Errorf("complex constants are not supported: " + text);
     }
     auto u = ParseGoUint(text);
@@ -1673,7 +1677,8 @@ class Parser {
 enum class Flow { kNormal, kBreak, kContinue };
 
 std::pair<std::string, std::string> ErrorContext(const Tree& tree, const Node& n) {
-  std::string_view text = std::string_view(*tree.text).substr(0, std::min(n.pos, tree.text->size()));
+  std::string_view text =
+      std::string_view(*tree.text).substr(0, std::min(n.pos, tree.text->size()));
   size_t nl = text.rfind('\n');
   size_t byte_num = nl == std::string_view::npos ? n.pos : n.pos - (nl + 1);
   size_t line = 1 + CountNewlines(text);
@@ -1743,7 +1748,7 @@ class Executor {
     if (escaping_ == Escaping::kHtml) {
       MNEME_RETURN_IF_ERROR(CheckPredefinedEscapers(tree));
     }
-    Value dot = Value::FromJson(data, false, nullptr);
+    Value dot = Value::FromJson(data, Boxing::kUnboxed, nullptr);
     vars_.emplace_back("$", dot);
     MNEME_RETURN_IF_ERROR(Walk(dot, *tree.root));
     return std::move(out_);
@@ -2019,8 +2024,8 @@ class Executor {
     switch (val.kind) {
       case Kind::kList:
         for (size_t i = 0; i < val.json->size(); ++i) {
-          MNEME_TRY(Flow flow, one_iteration(Value::Int(static_cast<int64_t>(i)),
-                                             Value::FromJson((*val.json)[i], true, val.owner)));
+          Value elem = Value::FromJson((*val.json)[i], Boxing::kBoxed, val.owner);
+          MNEME_TRY(Flow flow, one_iteration(Value::Int(static_cast<int64_t>(i)), elem));
           if (flow == Flow::kBreak) {
             break;
           }
@@ -2030,7 +2035,8 @@ class Executor {
         for (auto it = val.json->begin(); it != val.json->end(); ++it) {
           Value key = Value::StringView(it.key());
           key.owner = val.owner;
-          MNEME_TRY(Flow flow, one_iteration(key, Value::FromJson(it.value(), true, val.owner)));
+          Value elem = Value::FromJson(it.value(), Boxing::kBoxed, val.owner);
+          MNEME_TRY(Flow flow, one_iteration(key, elem));
           if (flow == Flow::kBreak) {
             break;
           }
@@ -2154,7 +2160,7 @@ class Executor {
         MNEME_RETURN_IF_ERROR(NotAFunction(first, nargs, final));
         return EvalNestedPipeline(dot, first);
       case NodeType::kVariable:
-        return EvalVariableNode(dot, first, nargs, final);
+        return EvalVariableNode(first, nargs, final);
       default:
         break;
     }
@@ -2198,7 +2204,7 @@ class Executor {
   Result<Value> EvalFieldNode(const Value& dot, const Node& field, size_t nargs,
                               const Value* final) {
     At(field);
-    return EvalFieldChain(dot, field, field.idents, nargs, final);
+    return EvalFieldChain(dot, field.idents, nargs, final);
   }
 
   Result<Value> EvalChainNode(const Value& dot, const Node& chain, size_t nargs,
@@ -2208,25 +2214,22 @@ class Executor {
       return Errorf("indirection through explicit nil in " + NodeString(chain));
     }
     MNEME_TRY(Value pipe, EvalArg(dot, std::nullopt, *chain.pipe));
-    return EvalFieldChain(pipe, chain, chain.idents, nargs, final);
+    return EvalFieldChain(pipe, chain.idents, nargs, final);
   }
 
-  Result<Value> EvalVariableNode(const Value& dot, const Node& variable, size_t nargs,
-                                 const Value* final) {
-    (void)dot;
+  Result<Value> EvalVariableNode(const Node& variable, size_t nargs, const Value* final) {
     At(variable);
     MNEME_TRY(Value value, VarValue(variable.idents[0]));
     if (variable.idents.size() == 1) {
       MNEME_RETURN_IF_ERROR(NotAFunction(variable, nargs, final));
       return value;
     }
-    return EvalFieldChain(value, variable,
-                          std::span<const std::string>(variable.idents).subspan(1), nargs, final);
+    return EvalFieldChain(value, std::span<const std::string>(variable.idents).subspan(1), nargs,
+                          final);
   }
 
-  Result<Value> EvalFieldChain(Value receiver, const Node& node, std::span<const std::string> ident,
-                               size_t nargs, const Value* final) {
-    (void)node;
+  Result<Value> EvalFieldChain(Value receiver, std::span<const std::string> ident, size_t nargs,
+                               const Value* final) {
     size_t n = ident.size();
     for (size_t i = 0; i + 1 < n; ++i) {
       MNEME_TRY(receiver, EvalField(ident[i], 0, nullptr, receiver));
@@ -2252,7 +2255,7 @@ class Executor {
       if (it == receiver.json->end()) {
         return Value::Invalid();
       }
-      return Value::FromJson(*it, true, receiver.owner);
+      return Value::FromJson(*it, Boxing::kBoxed, receiver.owner);
     }
     return Errorf("can't evaluate field " + field_name + " in type " + type);
   }
@@ -2408,7 +2411,7 @@ class Executor {
         return ValidateType(v, type);
       }
       case NodeType::kVariable: {
-        MNEME_TRY(Value v, EvalVariableNode(dot, n, 0, nullptr));
+        MNEME_TRY(Value v, EvalVariableNode(n, 0, nullptr));
         return ValidateType(v, type);
       }
       case NodeType::kPipe: {

@@ -329,8 +329,8 @@ Digits RoundedDigits(double a, int significant) {
   return out;
 }
 
-std::string FmtE(bool neg, const Digits& digs, int prec, char fmt) {
-  std::string out = neg ? "-" : "";
+std::string FmtE(std::string_view sign, const Digits& digs, int prec, char fmt) {
+  std::string out(sign);
   int nd = static_cast<int>(digs.d.size());
   out.push_back(nd == 0 ? '0' : digs.d[0]);
   if (prec > 0) {
@@ -360,8 +360,8 @@ std::string FmtE(bool neg, const Digits& digs, int prec, char fmt) {
   return out;
 }
 
-std::string FmtF(bool neg, const Digits& digs, int prec) {
-  std::string out = neg ? "-" : "";
+std::string FmtF(std::string_view sign, const Digits& digs, int prec) {
+  std::string out(sign);
   int nd = static_cast<int>(digs.d.size());
   if (digs.dp > 0) {
     int m = std::min(nd, digs.dp);
@@ -389,13 +389,15 @@ std::string FmtF(bool neg, const Digits& digs, int prec) {
 // ---------------------------------------------------------------------------
 // Quoting.
 
-void AppendEscapedRune(std::string& out, int32_t r, char quote, bool ascii_only) {
+enum class QuoteMode { kPrintable, kAscii };  // strconv.Quote / QuoteToASCII
+
+void AppendEscapedRune(std::string& out, int32_t r, char quote, QuoteMode mode) {
   if (r == quote || r == '\\') {
     out.push_back('\\');
     AppendRune(out, r);
     return;
   }
-  if (ascii_only) {
+  if (mode == QuoteMode::kAscii) {
     if (r < 0x80 && IsPrintRune(r)) {
       out.push_back(static_cast<char>(r));
       return;
@@ -451,7 +453,7 @@ void AppendEscapedRune(std::string& out, int32_t r, char quote, bool ascii_only)
   }
 }
 
-std::string QuoteWith(std::string_view s, char quote, bool ascii_only) {
+std::string QuoteWith(std::string_view s, char quote, QuoteMode mode) {
   std::string out(1, quote);
   for (size_t i = 0; i < s.size();) {
     DecodedRune d = Decode(s, i);
@@ -461,7 +463,7 @@ std::string QuoteWith(std::string_view s, char quote, bool ascii_only) {
       out.push_back(kLowerHex[c >> 4]);
       out.push_back(kLowerHex[c & 0xF]);
     } else {
-      AppendEscapedRune(out, d.r, quote, ascii_only);
+      AppendEscapedRune(out, d.r, quote, mode);
     }
     i += d.width;
   }
@@ -469,12 +471,12 @@ std::string QuoteWith(std::string_view s, char quote, bool ascii_only) {
   return out;
 }
 
-std::string QuoteRune(int32_t r, bool ascii_only) {
+std::string QuoteRune(int32_t r, QuoteMode mode) {
   if (r > kMaxRune || r < 0 || (r >= 0xD800 && r <= 0xDFFF)) {
     r = kRuneError;
   }
   std::string out = "'";
-  AppendEscapedRune(out, r, '\'', ascii_only);
+  AppendEscapedRune(out, r, '\'', mode);
   out.push_back('\'');
   return out;
 }
@@ -873,7 +875,7 @@ class Printer {
           if (n++ > 0) {
             buf_ += f_.sharp_v ? ", " : " ";
           }
-          Value e = Value::FromJson(elem, true, nullptr);
+          Value e = Value::FromJson(elem, Boxing::kBoxed, nullptr);
           PrintValue(e, verb, depth + 1);
           if (Exceeded()) {
             return;
@@ -892,7 +894,7 @@ class Printer {
           Value k = Value::StringView(key);
           PrintValue(k, verb, depth + 1);
           buf_.push_back(':');
-          Value e = Value::FromJson(elem, true, nullptr);
+          Value e = Value::FromJson(elem, Boxing::kBoxed, nullptr);
           PrintValue(e, verb, depth + 1);
           if (Exceeded()) {
             return;
@@ -931,7 +933,7 @@ class Printer {
       }
       case 'q':
         Pad(QuoteRune(v > static_cast<uint64_t>(kMaxRune) ? kRuneError : static_cast<int32_t>(v),
-                      f_.plus));
+                      f_.plus ? QuoteMode::kAscii : QuoteMode::kPrintable));
         return;
       case 'U': {
         std::string hex;
@@ -1107,7 +1109,7 @@ class Printer {
       Pad("`" + std::string(s) + "`");
       return;
     }
-    Pad(QuoteWith(s, '"', f_.plus));
+    Pad(QuoteWith(s, '"', f_.plus ? QuoteMode::kAscii : QuoteMode::kPrintable));
   }
 
   void FmtSx(std::string_view s, std::string_view digits) {
@@ -1334,7 +1336,7 @@ Result<Value> FnIndex(std::vector<Value>& args, const CallLimits&) {
                                          : "reflect: string index out of range"));
         }
         if (item.kind == Kind::kList) {
-          item = Value::FromJson((*item.json)[static_cast<size_t>(x)], true, item.owner);
+          item = Value::FromJson((*item.json)[static_cast<size_t>(x)], Boxing::kBoxed, item.owner);
         } else {
           item = Value::Int(static_cast<unsigned char>(item.s[static_cast<size_t>(x)]));
         }
@@ -1355,7 +1357,7 @@ Result<Value> FnIndex(std::vector<Value>& args, const CallLimits&) {
           nil.boxed = true;
           item = nil;
         } else {
-          item = Value::FromJson(*it, true, item.owner);
+          item = Value::FromJson(*it, Boxing::kBoxed, item.owner);
         }
         break;
       }
@@ -1919,7 +1921,7 @@ Result<Value> FnJoin(std::vector<Value>& a, const CallLimits& limits) {
   if (v.kind == Kind::kList) {
     for (const auto& elem : *v.json) {
       if (!elem.is_null()) {
-        parts.push_back(StrVal(Value::FromJson(elem, false, nullptr)));
+        parts.push_back(StrVal(Value::FromJson(elem, Boxing::kUnboxed, nullptr)));
       }
     }
   } else if (!v.IsNil()) {
@@ -2033,7 +2035,7 @@ Result<Value> FnGet(std::vector<Value>& a, const CallLimits&) {
   if (a[0].kind == Kind::kMap) {
     auto it = a[0].json->find(std::string(a[1].s));
     if (it != a[0].json->end()) {
-      return Value::FromJson(*it, true, a[0].owner);
+      return Value::FromJson(*it, Boxing::kBoxed, a[0].owner);
     }
   }
   return Value::String("");
@@ -2279,9 +2281,10 @@ Value Value::StringView(std::string_view v) {
   return out;
 }
 
-Value Value::FromJson(const nlohmann::json& j, bool boxed,
+Value Value::FromJson(const nlohmann::json& j, Boxing boxing,
                       std::shared_ptr<const nlohmann::json> owner) {
   Value out;
+  bool boxed = boxing == Boxing::kBoxed;
   out.boxed = boxed;
   switch (j.type()) {
     case nlohmann::json::value_t::null:
@@ -2335,7 +2338,7 @@ Value Value::FromJson(const nlohmann::json& j, bool boxed,
 Value Value::Owned(nlohmann::json j) {
   auto holder = std::make_shared<const nlohmann::json>(std::move(j));
   const nlohmann::json& ref = *holder;
-  return FromJson(ref, false, std::move(holder));
+  return FromJson(ref, Boxing::kUnboxed, std::move(holder));
 }
 
 Value Value::Unboxed() const {
@@ -2464,7 +2467,9 @@ void AppendRune(std::string& out, int32_t r) {
   }
 }
 
-std::string GoQuote(std::string_view s, bool ascii_only) { return QuoteWith(s, '"', ascii_only); }
+std::string GoQuote(std::string_view s) { return QuoteWith(s, '"', QuoteMode::kPrintable); }
+
+std::string GoQuoteToAscii(std::string_view s) { return QuoteWith(s, '"', QuoteMode::kAscii); }
 
 std::string DescribeRune(int32_t r) {
   std::string hex;
@@ -2490,7 +2495,7 @@ std::string FormatFloat(double v, char fmt, int prec) {
   if (std::isinf(v)) {
     return v > 0 ? "+Inf" : "-Inf";
   }
-  bool neg = std::signbit(v);
+  std::string_view sign = std::signbit(v) ? "-" : "";
   double a = std::fabs(v);
   if (prec >= 0 && (fmt == 'f' || fmt == 'e' || fmt == 'E')) {
     char buf[512];
@@ -2500,7 +2505,7 @@ std::string FormatFloat(double v, char fmt, int prec) {
     if (res.ec != std::errc()) {
       return "NaN";
     }
-    std::string out = neg ? "-" : "";
+    std::string out(sign);
     out.append(buf, res.ptr);
     if (fmt == 'E') {
       std::replace(out.begin(), out.end(), 'e', 'E');
@@ -2519,10 +2524,10 @@ std::string FormatFloat(double v, char fmt, int prec) {
   }
   int nd = static_cast<int>(digs.d.size());
   if (fmt == 'e' || fmt == 'E') {
-    return FmtE(neg, digs, std::max(nd - 1, 0), fmt);
+    return FmtE(sign, digs, std::max(nd - 1, 0), fmt);
   }
   if (fmt == 'f') {
-    return FmtF(neg, digs, std::max(nd - digs.dp, 0));
+    return FmtF(sign, digs, std::max(nd - digs.dp, 0));
   }
   // 'g' / 'G'
   if (shortest) {
@@ -2540,12 +2545,12 @@ std::string FormatFloat(double v, char fmt, int prec) {
     if (prec > nd) {
       prec = nd;
     }
-    return FmtE(neg, digs, prec - 1, fmt == 'g' ? 'e' : 'E');
+    return FmtE(sign, digs, prec - 1, fmt == 'g' ? 'e' : 'E');
   }
   if (prec > digs.dp) {
     prec = nd;
   }
-  return FmtF(neg, digs, std::max(prec - digs.dp, 0));
+  return FmtF(sign, digs, std::max(prec - digs.dp, 0));
 }
 
 std::optional<uint64_t> ParseGoUint(std::string_view s) {

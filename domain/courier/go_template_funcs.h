@@ -25,6 +25,9 @@ namespace mneme::domain::courier::gotmpl {
 // decoded into map[string]interface{} would: object -> map[string]interface {},
 // array -> []interface {}, string, bool, integer -> int, other number ->
 // float64, null -> nil.
+// Whether a value is still a map or slice element (see Value::boxed).
+enum class Boxing { kUnboxed, kBoxed };
+
 struct Value {
   enum class Kind {
     kInvalid,  // Go's zero reflect.Value: missing map key, untyped nil, no data
@@ -64,7 +67,7 @@ struct Value {
   // A string that views `v`; the caller keeps `v` alive as long as the value.
   static Value StringView(std::string_view v);
   // A view of `j` (kept alive by `owner` when not null).
-  static Value FromJson(const nlohmann::json& j, bool boxed,
+  static Value FromJson(const nlohmann::json& j, Boxing boxing,
                         std::shared_ptr<const nlohmann::json> owner);
   // A computed value that owns its JSON.
   static Value Owned(nlohmann::json j);
@@ -87,8 +90,9 @@ bool Truth(const Value& v);
 // The JSON form of a value (invalid and nil become null).
 nlohmann::json ToJson(const Value& v);
 
-// strconv.Quote; ascii_only is strconv.QuoteToASCII.
-std::string GoQuote(std::string_view s, bool ascii_only = false);
+// strconv.Quote and strconv.QuoteToASCII.
+std::string GoQuote(std::string_view s);
+std::string GoQuoteToAscii(std::string_view s);
 // strconv.FormatFloat for fmt 'e', 'E', 'f', 'g', 'G'; prec -1 is shortest.
 std::string FormatFloat(double v, char fmt, int prec);
 // Go's %#U-style rune description used by lexer errors: U+0041 'A'.
