@@ -19,6 +19,7 @@
 #include "infra/system/system.h"
 #include "projections/identities.h"
 #include "projections/identity_activity.h"
+#include "tests/infra/kafka/topic_reader.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::infra::kafka {
@@ -31,40 +32,15 @@ struct Record {
 };
 
 std::vector<Record> ConsumeAll(const std::vector<std::string>& topic_names, std::chrono::seconds quiet) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  const std::string group = "erasure-reader-" + std::to_string(std::rand());
-  rd_kafka_conf_set(conf, "bootstrap.servers", std::getenv("MNEME_KAFKA_BOOTSTRAP"), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
-  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_poll_set_consumer(c);
-  auto* topics = rd_kafka_topic_partition_list_new(static_cast<int>(topic_names.size()));
-  for (const auto& t : topic_names) {
-    rd_kafka_topic_partition_list_add(topics, t.c_str(), RD_KAFKA_PARTITION_UA);
-  }
-  rd_kafka_subscribe(c, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
   std::vector<Record> out;
-  auto last = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - last < quiet) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 200);
-    if (!m) {
-      continue;
+  mneme::testing::ReadTopics(topic_names, SIZE_MAX, quiet, [&](rd_kafka_message_t* m) {
+    Record r{rd_kafka_topic_name(m->rkt), std::string(static_cast<char*>(m->key), m->key_len),
+             std::nullopt};
+    if (m->payload) {
+      r.value = std::string(static_cast<char*>(m->payload), m->len);
     }
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Record r{rd_kafka_topic_name(m->rkt), std::string(static_cast<char*>(m->key), m->key_len),
-               std::nullopt};
-      if (m->payload) {
-        r.value = std::string(static_cast<char*>(m->payload), m->len);
-      }
-      out.push_back(std::move(r));
-      last = std::chrono::steady_clock::now();
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(c);
-  rd_kafka_destroy(c);
+    out.push_back(std::move(r));
+  });
   return out;
 }
 

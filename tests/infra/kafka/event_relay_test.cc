@@ -10,6 +10,7 @@
 #include <map>
 #include <spdlog/sinks/null_sink.h>
 
+#include "tests/infra/kafka/topic_reader.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::infra::kafka {
@@ -36,35 +37,12 @@ std::string Header(rd_kafka_message_t* m, const char* name) {
 // Reads `topic` from the beginning with a fresh group until `want` messages
 // arrived or `quiet` passed without any.
 std::vector<Seen> Consume(const std::string& topic, size_t want, std::chrono::seconds quiet) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  const std::string group = topic + ".reader." + std::to_string(std::rand());
-  rd_kafka_conf_set(conf, "bootstrap.servers", std::getenv("MNEME_KAFKA_BOOTSTRAP"), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
-  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_poll_set_consumer(c);
-  auto* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(c, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
   std::vector<Seen> out;
-  auto last = std::chrono::steady_clock::now();
-  while (out.size() < want && std::chrono::steady_clock::now() - last < quiet) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 200);
-    if (!m) {
-      continue;
-    }
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      out.push_back({std::string(static_cast<char*>(m->key), m->key_len),
-                     std::stoull(Header(m, "position")), std::stoull(Header(m, "version")),
-                     Header(m, "type")});
-      last = std::chrono::steady_clock::now();
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(c);
-  rd_kafka_destroy(c);
+  mneme::testing::ReadTopics({topic}, want, quiet, [&](rd_kafka_message_t* m) {
+    out.push_back({std::string(static_cast<char*>(m->key), m->key_len),
+                   std::stoull(Header(m, "position")), std::stoull(Header(m, "version")),
+                   Header(m, "type")});
+  });
   return out;
 }
 
@@ -210,37 +188,14 @@ struct KeyRecord {
 // Every record of `topic` (fresh group, from the beginning) until `quiet`
 // passes without one.
 std::vector<KeyRecord> ConsumeKeys(const std::string& topic, size_t want, std::chrono::seconds quiet) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  const std::string group = topic + ".keys-reader." + std::to_string(std::rand());
-  rd_kafka_conf_set(conf, "bootstrap.servers", std::getenv("MNEME_KAFKA_BOOTSTRAP"), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
-  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_poll_set_consumer(c);
-  auto* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(c, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
   std::vector<KeyRecord> out;
-  auto last = std::chrono::steady_clock::now();
-  while (out.size() < want && std::chrono::steady_clock::now() - last < quiet) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 200);
-    if (!m) {
-      continue;
+  mneme::testing::ReadTopics({topic}, want, quiet, [&](rd_kafka_message_t* m) {
+    KeyRecord r{std::string(static_cast<char*>(m->key), m->key_len), std::nullopt};
+    if (m->payload) {
+      r.value = std::string(static_cast<char*>(m->payload), m->len);
     }
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      KeyRecord r{std::string(static_cast<char*>(m->key), m->key_len), std::nullopt};
-      if (m->payload) {
-        r.value = std::string(static_cast<char*>(m->payload), m->len);
-      }
-      out.push_back(std::move(r));
-      last = std::chrono::steady_clock::now();
-    }
-    rd_kafka_message_destroy(m);
-  }
-  rd_kafka_consumer_close(c);
-  rd_kafka_destroy(c);
+    out.push_back(std::move(r));
+  });
   return out;
 }
 
