@@ -38,7 +38,8 @@ Status IdentityActivity::Apply(const domain::EventEnvelope& event, domain::Proje
     } else {
       rows.Put("s/" + sid, identity);
     }
-  } else if (event.type != "flow.failed" && event.type != "flow.completed") {
+  } else if (event.type != "flow.failed" && event.type != "flow.completed" &&
+             event.type != "flow.code_sent") {
     return OkStatus();
   }
   if (!identity.empty()) {

@@ -375,6 +375,34 @@ Result<Identity> IdentityService::Patch(const std::string& id, const json& patch
   return Execute(current.id, current, cmd, actor, request_id);
 }
 
+Result<Identity> IdentityService::VerifyAddress(const std::string& id, const std::string& value,
+                                                const std::string& actor,
+                                                const std::string& request_id) {
+  MNEME_TRY(auto current, Load(id));
+  for (const auto& a : current.verifiable_addresses) {
+    if (a.value == value) {
+      return Execute(id, current, domain::identity::VerifyAddress{a.id}, actor, request_id);
+    }
+  }
+  return MakeError(Code::kNotFound, "verifiable address not found");
+}
+
+Result<std::optional<Identity>> IdentityService::FindByAddress(const std::string& kind,
+                                                               const std::string& value) {
+  MNEME_TRY(auto owner, store_.ClaimOwner("address." + kind + ".email", value));
+  if (!owner || owner->rfind("identity-", 0) != 0) {
+    return std::optional<Identity>();
+  }
+  auto identity = Load(owner->substr(9));
+  if (!identity) {
+    if (identity.error().code() == Code::kNotFound) {
+      return std::optional<Identity>();
+    }
+    return tl::unexpected(identity.error());
+  }
+  return std::optional<Identity>(std::move(*identity));
+}
+
 Status IdentityService::Delete(const std::string& id, const std::string& actor,
                                const std::string& request_id) {
   MNEME_TRY(auto current, Load(id));

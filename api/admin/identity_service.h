@@ -76,6 +76,17 @@ class IdentityService {
                                                         std::string_view password,
                                                         const std::string& request_id);
 
+  // Marks the verifiable address `value` (normalized) of the identity
+  // verified (identity.address_verified); a no-op when it is verified already.
+  // Errors: kNotFound (no identity or no such address), kUnavailable.
+  Result<domain::identity::Identity> VerifyAddress(const std::string& id, const std::string& value,
+                                                   const std::string& actor,
+                                                   const std::string& request_id);
+  // The identity holding `value` as an address of `kind` ("verifiable" or
+  // "recovery", via email), or nullopt. Errors: kUnavailable.
+  Result<std::optional<domain::identity::Identity>> FindByAddress(const std::string& kind,
+                                                                  const std::string& value);
+
   // The identity as Kratos renders it. include: credential types whose
   // entries to include (config without secrets: no password hash ever).
   nlohmann::json Render(const domain::identity::Identity& identity,

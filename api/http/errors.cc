@@ -124,4 +124,9 @@ ApiError InternalError() {
           nlohmann::json::object()};
 }
 
+void WriteOrdered(httplib::Response& res, int status, const nlohmann::ordered_json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json; charset=utf-8");
+}
+
 }  // namespace mneme::api

@@ -40,5 +40,7 @@ ApiError PayloadTooLargeError();
 ApiError InternalError();
 
 void WriteJson(httplib::Response& res, int status, const nlohmann::json& body);
+// For bodies whose key order matters (Kratos's flows, in Go's field order).
+void WriteOrdered(httplib::Response& res, int status, const nlohmann::ordered_json& body);
 
 }  // namespace mneme::api

@@ -293,9 +293,10 @@ void SelfService::SubmitRegistration(Flow& flow, const json& body, Call& call) {
   if (!done) {
     return WriteError(call.res, done.error());
   }
-  AnswerSuccess(*done, ReturnUrl(*done, config_.registration_return_url),
-                deps_.identities.Render(*identity, {}, false), issued ? &*issued : nullptr, true,
-                call);
+  const json rendered = deps_.identities.Render(*identity, {}, false);
+  const json verification = StartVerificationAfterRegistration(rendered, call);
+  AnswerSuccess(*done, ReturnUrl(*done, config_.registration_return_url), rendered,
+                issued ? &*issued : nullptr, true, call, verification);
 }
 
 }  // namespace mneme::api

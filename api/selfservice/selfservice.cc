@@ -70,11 +70,6 @@ std::optional<UrlParts> SplitUrl(const std::string& url) {
   return p;
 }
 
-void WriteOrdered(httplib::Response& res, int status, const ojson& body) {
-  res.status = status;
-  res.set_content(body.dump() + "\n", "application/json; charset=utf-8");
-}
-
 std::string SessionTokenOf(const httplib::Request& req) {
   std::string token = req.get_header_value("X-Session-Token");
   if (token.empty()) {
@@ -180,6 +175,15 @@ SelfService::SelfService(SelfServiceConfig config, SelfServiceDeps deps, std::st
 }
 
 std::string SelfService::UiUrl(const std::string& kind) const {
+  if (kind == "verification") {
+    return config_.verification_ui_url;
+  }
+  if (kind == "recovery") {
+    return config_.recovery_ui_url;
+  }
+  if (kind == "settings") {
+    return config_.settings_ui_url;
+  }
   return kind == "login" ? config_.login_ui_url : config_.registration_ui_url;
 }
 
@@ -363,10 +367,11 @@ std::optional<AuthenticatedSession> SelfService::CurrentSession(Call& call) {
 
 Result<Flow> SelfService::CreateFlow(const std::string& kind, bool api, Call& call,
                                      const std::string& return_to, bool refresh,
-                                     const Flow* replaces) {
+                                     const Flow* replaces, const json& messages,
+                                     const std::string& id) {
   const auto now = deps_.clock.Now();
   Flow blank;
-  blank.id = deps_.ids.NewUuid();
+  blank.id = id.empty() ? deps_.ids.NewUuid() : id;
   domain::flow::FlowCreated c;
   c.kind = kind;
   c.type = api ? "api" : "browser";
@@ -384,17 +389,27 @@ Result<Flow> SelfService::CreateFlow(const std::string& kind, bool api, Call& ca
     char text[160];
     std::snprintf(text, sizeof text, "The %s flow expired %.2f minutes ago, please try again.",
                   kind.c_str(), minutes);
-    c.messages = json::array({{{"id", kind == "login" ? 4010001 : 4040001},
+    const int64_t expired_id = kind == "login"          ? 4010001
+                               : kind == "verification" ? 4070005
+                               : kind == "recovery"     ? 4060005
+                                                        : 4040001;
+    c.messages = json::array({{{"id", expired_id},
                                {"text", text},
                                {"type", "error"},
                                {"context",
                                 {{"expired_at", FormatRfc3339(replaces->expires_at)},
                                  {"expired_at_unix", replaces->expires_at.micros / 1000000}}}}});
   }
+  if (messages.is_array()) {
+    c.messages = messages;
+  }
   c.return_to = return_to;
-  c.expires_at = domain::Timestamp{
-      now.micros + (kind == "login" ? config_.login_lifespan_micros
-                                    : config_.registration_lifespan_micros)};
+  const int64_t lifespan = kind == "login"          ? config_.login_lifespan_micros
+                           : kind == "verification" ? config_.verification_lifespan_micros
+                           : kind == "recovery"     ? config_.recovery_lifespan_micros
+                           : kind == "settings"     ? config_.settings_lifespan_micros
+                                                    : config_.registration_lifespan_micros;
+  c.expires_at = domain::Timestamp{now.micros + lifespan};
   c.refresh = refresh;
   if (refresh && kind == "login") {
     // Kratos: refresh without a session is no refresh; with one, the form
@@ -426,7 +441,10 @@ ojson SelfService::RenderFlow(const Flow& flow, Call& call) {
   }
   std::vector<ojson> nodes;
   ojson messages = ojson::parse(flow.messages.dump());
-  if (flow.kind == "login") {
+  ojson code_container = ojson::object();
+  if (flow.kind == "verification" || flow.kind == "recovery" || flow.kind == "settings") {
+    RenderCodeNodes(flow, masked, nodes, code_container, messages);
+  } else if (flow.kind == "login") {
     nodes.push_back(ui::CsrfNode(masked));
     ui::Input ident;
     ident.name = "identifier";
@@ -500,7 +518,9 @@ ojson SelfService::RenderFlow(const Flow& flow, Call& call) {
       }
     }
   }
-  ui::FillValues(nodes, flow.values);
+  if (code_container.empty()) {
+    ui::FillValues(nodes, flow.values);
+  }
   const size_t shown = nodes.size();
   ui::AddNodeMessages(nodes, flow.node_messages);
   if (nodes.size() != shown && flow.kind == "registration" && flow.screen.empty()) {
@@ -510,9 +530,10 @@ ojson SelfService::RenderFlow(const Flow& flow, Call& call) {
                   keys);
   }
 
-  ojson container = {{"action", config_.public_base_url + "/self-service/" + flow.kind +
-                                    "?flow=" + flow.id},
-                     {"method", "POST"},
+  ojson container = {{"action", code_container.value("action", config_.public_base_url +
+                                                                    "/self-service/" + flow.kind +
+                                                                    "?flow=" + flow.id)},
+                     {"method", code_container.value("method", "POST")},
                      {"nodes", nodes}};
   if (!messages.empty()) {
     container["messages"] = messages;
@@ -536,6 +557,10 @@ ojson SelfService::RenderFlow(const Flow& flow, Call& call) {
     out["requested_aal"] = flow.requested_aal;
   }
   out["state"] = flow.state;
+  if (flow.kind == "recovery" && !flow.continue_flow_id.empty()) {
+    // Kratos's recovery flow carries continue_with only in the answer that
+    // completes it; a later GET shows the flow without.
+  }
   return out;
 }
 
@@ -608,6 +633,14 @@ void SelfService::InitFlow(const std::string& kind, bool api, Call& call) {
     return AnswerError(400, "self_service_flow_disabled", "Registration is not allowed because it was disabled.",
                        "registration flow disabled", call);
   }
+  if (kind == "verification" && !config_.verification_enabled) {
+    return AnswerError(400, "self_service_flow_disabled", "Verification is not allowed because it was disabled.",
+                       "verification flow disabled", call);
+  }
+  if (kind == "recovery" && !config_.recovery_enabled) {
+    return AnswerError(400, "self_service_flow_disabled", "Recovery is not allowed because it was disabled.",
+                       "recovery flow disabled", call);
+  }
   if (api && !config_.disable_api_flow_enforcement &&
       (!call.req.get_header_value("Origin").empty() || HasNonCloudflareCookie(call.req))) {
     return AnswerError(400, "",
@@ -625,7 +658,8 @@ void SelfService::InitFlow(const std::string& kind, bool api, Call& call) {
                        "return_to is not allowed", call);
   }
   const bool refresh = call.req.get_param_value("refresh") == "true";
-  if (auto s = CurrentSession(call); s && !(kind == "login" && refresh)) {
+  if (auto s = kind == "verification" ? std::nullopt : CurrentSession(call);
+      s && !(kind == "login" && refresh)) {
     if (!call.json_answer) {
       call.res.set_redirect(return_to.empty() ? config_.default_return_url : return_to, 303);
       return;
@@ -633,7 +667,7 @@ void SelfService::InitFlow(const std::string& kind, bool api, Call& call) {
     return AnswerError(400, "session_already_available",
                        kind == "login"
                            ? "A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?"
-                           : "A valid session was detected and thus registration is not possible.",
+                           : "A valid session was detected and thus " + kind + " is not possible.",
                        "you are already logged in", call);
   }
   auto flow = CreateFlow(kind, api, call, return_to, refresh);
@@ -656,7 +690,7 @@ void SelfService::GetFlow(const std::string& kind, Call& call) {
     }
     return AnswerError(404, "", "The requested resource could not be found", "", call);
   }
-  if (flow->type == "browser") {
+  if (flow->type == "browser" && !flow->skip_csrf) {
     auto cookie = RequestCookie(call.req, csrf_cookie_name_);
     auto raw = cookie ? DecodeCsrfCookie(*cookie) : std::nullopt;
     if (!raw || !ConstantTimeHashEquals(CsrfHash(*raw), flow->csrf_hash)) {
@@ -735,7 +769,7 @@ void SelfService::SubmitFlow(const std::string& kind, Call& call) {
                          "The request contained an Origin or Cookie header which is not allowed for API flows. Use a browser flow instead.",
                          "", call);
     }
-  } else {
+  } else if (!flow->skip_csrf) {
     auto cookie = RequestCookie(call.req, csrf_cookie_name_);
     auto raw = cookie ? DecodeCsrfCookie(*cookie) : std::nullopt;
     const std::string sent = body.contains("csrf_token") && body["csrf_token"].is_string()
@@ -758,6 +792,12 @@ void SelfService::SubmitFlow(const std::string& kind, Call& call) {
                          "the request was rejected to protect you from Cross-Site-Request-Forgery",
                          call, CsrfDetails());
     }
+  }
+  if (kind == "verification" || kind == "recovery") {
+    if (!(deps_.clock.Now() < flow->expires_at)) {
+      return AnswerExpired(*flow, call);
+    }
+    return SubmitCodeFlow(*flow, body, call);
   }
   if (flow->completed) {
     return FailFlowMessage(*flow, 4010007, call);
@@ -798,11 +838,19 @@ void SelfService::FailFlowMessage(Flow& flow, int64_t id, Call& call) {
 
 void SelfService::AnswerSuccess(const Flow& flow, const std::string& return_url,
                                 const json& identity, const IssuedSession* issued,
-                                bool registration, Call& call) {
+                                bool registration, Call& call, const json& verification) {
   if (issued && !call.api) {
     SetSessionCookie(*issued, call);
   }
   if (!call.json_answer) {
+    // The show_verification_ui hook sends browsers to the verification flow.
+    if (config_.show_verification_ui && !verification.empty()) {
+      const std::string url = verification.front()["flow"].value("url", "");
+      if (!url.empty()) {
+        call.res.set_redirect(url, 303);
+        return;
+      }
+    }
     call.res.set_redirect(return_url, 303);
     return;
   }
@@ -820,6 +868,14 @@ void SelfService::AnswerSuccess(const Flow& flow, const std::string& return_url,
   if (registration) {
     out["identity"] = ojson::parse(identity.dump());
   }
+  // Kratos's order: redirect_browser_to (SPA) before the hooks, then the
+  // verifier's show_verification_ui, then the session hook's token.
+  if (!call.api) {
+    continue_with.push_back({{"action", "redirect_browser_to"}, {"redirect_browser_to", return_url}});
+  }
+  for (const auto& item : verification) {
+    continue_with.push_back(item);
+  }
   if (issued) {
     if (call.api) {
       if (registration) {
@@ -827,9 +883,6 @@ void SelfService::AnswerSuccess(const Flow& flow, const std::string& return_url,
             {{"action", "set_ory_session_token"}, {"ory_session_token", issued->token}});
       }
     }
-  }
-  if (!call.api) {
-    continue_with.push_back({{"action", "redirect_browser_to"}, {"redirect_browser_to", return_url}});
   }
   // Kratos's continue_with is not omitempty: null when there is nothing.
   out["continue_with"] = continue_with.empty() ? ojson() : ojson::parse(continue_with.dump());

@@ -176,7 +176,7 @@ Handler SelfService::Bind(void (SelfService::*method)(Call&)) {
 }
 
 void SelfService::AddPublicRoutes(Router& router) {
-  for (const std::string kind : {"login", "registration"}) {
+  for (const std::string kind : {"login", "registration", "verification", "recovery"}) {
     router.Add("GET", "/self-service/" + kind + "/browser",
                [this, kind](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
                  auto call = MakeCall(req, res, ctx);
@@ -198,6 +198,15 @@ void SelfService::AddPublicRoutes(Router& router) {
                  SubmitFlow(kind, call);
                });
   }
+  for (const std::string kind : {"verification", "recovery"}) {
+    // The links in Kratos's mails (token, or a code to fill in).
+    router.Add("GET", "/self-service/" + kind,
+               [this, kind](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+                 auto call = MakeCall(req, res, ctx);
+                 LinkClick(kind, call);
+               });
+  }
+  router.Add("GET", "/self-service/settings/flows", Bind(&SelfService::GetSettingsFlow));
   router.Add("GET", "/self-service/logout/browser",
              Bind(&SelfService::LogoutBrowserFlow));
   router.Add("GET", "/self-service/logout",
@@ -269,6 +278,18 @@ void SelfService::AddPublicRoutes(Router& router) {
 }
 
 void SelfService::AddAdminRoutes(Router& router) {
+  router.Add("POST", "/admin/recovery/code",
+             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+               auto call = MakeCall(req, res, ctx);
+               call.json_answer = true;
+               AdminRecovery(false, call);
+             });
+  router.Add("POST", "/admin/recovery/link",
+             [this](const httplib::Request& req, httplib::Response& res, RequestContext& ctx) {
+               auto call = MakeCall(req, res, ctx);
+               call.json_answer = true;
+               AdminRecovery(true, call);
+             });
   auto expand = [](const httplib::Request& req, const std::string& what) {
     for (size_t i = 0; i < req.get_param_value_count("expand"); ++i) {
       if (req.get_param_value("expand", i) == what) {

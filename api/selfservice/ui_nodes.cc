@@ -128,6 +128,9 @@ ojson InputNode(const Input& in) {
     attrs["pattern"] = in.pattern;
   }
   attrs["disabled"] = false;
+  if (in.maxlength > 0) {
+    attrs["maxlength"] = in.maxlength;
+  }
   attrs["node_type"] = "input";
   ojson meta = ojson::object();
   if (!in.label.is_null()) {
@@ -138,6 +141,15 @@ ojson InputNode(const Input& in) {
                {"attributes", attrs},
                {"messages", ojson::array()},
                {"meta", meta}};
+}
+
+ojson AnchorNode(const std::string& id, const std::string& href, const std::string& group,
+                 const ojson& title) {
+  return ojson{{"type", "a"},
+               {"group", group},
+               {"attributes", {{"href", href}, {"title", title}, {"id", id}, {"node_type", "a"}}},
+               {"messages", ojson::array()},
+               {"meta", {{"label", title}}}};
 }
 
 ojson CsrfNode(const std::string& masked) {

@@ -24,11 +24,15 @@ struct Input {
   bool required = false;
   std::string autocomplete;
   std::string pattern;
+  int maxlength = 0;      // 0: no "maxlength" key
   ojson label = nullptr;  // a Text, or null
 };
 ojson InputNode(const Input& in);
 
-ojson CsrfNode(const std::string& masked);  // "" for api flows
+ojson CsrfNode(const std::string& masked);
+// An anchor node (Kratos's NewAnchorField): a link the UI shows as a button.
+ojson AnchorNode(const std::string& id, const std::string& href, const std::string& group,
+                 const ojson& title);  // "" for api flows
 ojson PasswordNode(bool new_password);
 ojson SubmitNode(const std::string& group, const std::string& value, const ojson& label);
 

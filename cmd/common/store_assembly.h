@@ -12,6 +12,8 @@
 #include "infra/config/config.h"
 #include "infra/crypto/personal_data_vault.h"
 #include "infra/store/rocks_event_store.h"
+#include "infra/crypto/mail_vault.h"
+#include "projections/courier_messages.h"
 #include "projections/identities.h"
 #include "projections/identity_activity.h"
 #include "projections/sessions.h"
@@ -26,6 +28,8 @@ struct AssembledStore {
   std::unique_ptr<projections::Identities> identities;
   std::unique_ptr<projections::Sessions> sessions;
   std::unique_ptr<projections::IdentityActivity> activity;
+  std::unique_ptr<infra::crypto::MailVault> mail_vault;  // courier messages (secrets.cipher)
+  std::unique_ptr<projections::CourierMessages> courier_messages;
   std::unique_ptr<infra::store::RocksEventStore> store;  // declared last: closed first
   std::string path;
 };

@@ -7,6 +7,7 @@
 
 #include "api/admin/identity_handlers.h"
 #include "api/health.h"
+#include "cmd/common/courier_config.h"
 #include "cmd/mneme/selfservice_config.h"
 #include "infra/config/schema_loader.h"
 #include "infra/crypto/aead.h"
@@ -90,13 +91,48 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
       std::make_unique<domain::throttle::LoginThrottle>(app->clock_, settings.login_throttle);
   app->client_limiter_ =
       std::make_unique<domain::throttle::ClientLimiter>(app->clock_, settings.client_limiter);
+  MNEME_TRY(auto courier_settings, CourierSettingsFrom(config));
+  api::CourierConfig courier_config;
+  courier_config.dev = flags.dev;
+  courier_config.message_retries = courier_settings.message_retries;
+  courier_config.templates = courier_settings.templates;
+  courier_config.throttle_mail = settings.selfservice.throttle_enabled;
+  app->courier_ = std::make_unique<api::CourierService>(*app->store_, *app->store_,
+                                                        *app->assembled_->mail_vault, app->clock_,
+                                                        app->ids_, courier_config);
+  if (flags.watch_courier || config.GetString("watch_courier") == "true") {
+    if (courier_settings.smtp.connection_uri.empty()) {
+      return MakeError(Code::kInvalidArgument,
+                       "--watch-courier needs courier.smtp.connection_uri in the config");
+    }
+    MNEME_TRY(app->smtp_, infra::courier::SmtpSender::Create(courier_settings.smtp, app->clock_));
+    api::EmbeddedCourierOptions embedded;
+    embedded.pull_wait = courier_settings.pull_wait;
+    embedded.pull_count = courier_settings.pull_count;
+    app->embedded_courier_ = std::make_unique<api::EmbeddedCourier>(
+        *app->courier_, *app->smtp_, *app->store_, app->ids_, embedded, app->log_);
+  }
+  if (!courier_settings.kafka_brokers.empty()) {
+    infra::kafka::StatusConsumerOptions status;
+    status.brokers = courier_settings.kafka_brokers;
+    status.topic_prefix = courier_settings.topic_prefix;
+    auto* courier = app->courier_.get();
+    MNEME_TRY(app->status_consumer_,
+              infra::kafka::StatusConsumer::Create(
+                  status,
+                  [courier](const std::string& id, const std::string& value) {
+                    return courier->IngestReport(id, value);
+                  },
+                  app->log_));
+  }
   MNEME_TRY(auto dummy_hash, app->hasher_->Hash("mneme-dummy-password-for-unknown-identifiers"));
   app->selfservice_ = std::make_unique<api::SelfService>(
       settings.selfservice,
       api::SelfServiceDeps{*app->flows_, *app->session_service_, *app->identity_service_,
                            *app->schemas_, *app->hashing_pool_, *app->breach_check_,
                            *app->login_throttle_, *app->client_limiter_, *app->store_,
-                           app->random_, app->clock_, app->ids_},
+                           app->random_, app->clock_, app->ids_, *app->courier_,
+                           *app->keyed_hasher_},
       dummy_hash);
 
   if (const std::string brokers = config.GetString("mneme.kafka.brokers"); !brokers.empty()) {
@@ -123,6 +159,7 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
   api::AddHealthRoutes(admin_routes, "/admin", ready, details);
   api::AddVersionRoute(admin_routes, "/admin");
   app->selfservice_->AddAdminRoutes(admin_routes);
+  app->courier_->AddAdminRoutes(admin_routes);
   const bool erase = config.GetString("mneme.identities.erase_on_delete", "false") == "true";
   api::AddIdentityRoutes(admin_routes, *app->identity_service_, *app->audit_service_,
                          config.admin_api.base_url,
@@ -148,6 +185,14 @@ void App::Start() {
     relay_->Start();
     log_->info("kafka relay started checkpoint={}", relay_->Checkpoint());
   }
+  if (embedded_courier_) {
+    embedded_courier_->Start();
+  }
+  if (status_consumer_) {
+    if (auto started = status_consumer_->Start(); !started) {
+      log_->error("courier status ingestion not started: {}", started.error().message());
+    }
+  }
   public_->Start();
   admin_->Start();
   log_->info("listening public={}:{} admin={}:{}", config_.public_api.host, public_->port(),
@@ -160,6 +205,14 @@ void App::Shutdown() {
   }
   if (admin_) {
     admin_->Stop();
+  }
+  if (embedded_courier_) {
+    embedded_courier_->Stop();
+    embedded_courier_.reset();
+  }
+  if (status_consumer_) {
+    status_consumer_->Stop();
+    status_consumer_.reset();
   }
   if (relay_) {
     relay_->Stop();

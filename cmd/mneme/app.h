@@ -16,6 +16,10 @@
 #include <spdlog/logger.h>
 
 #include "api/admin/audit_service.h"
+#include "api/courier/courier_service.h"
+#include "api/courier/embedded_courier.h"
+#include "infra/courier/smtp_sender.h"
+#include "infra/kafka/status_consumer.h"
 #include "api/admin/identity_service.h"
 #include "api/http/server.h"
 #include "api/selfservice/flow_repository.h"
@@ -86,6 +90,10 @@ class App {
   std::unique_ptr<domain::password::BreachCheck> breach_check_;
   std::unique_ptr<domain::throttle::LoginThrottle> login_throttle_;
   std::unique_ptr<domain::throttle::ClientLimiter> client_limiter_;
+  std::unique_ptr<api::CourierService> courier_;
+  std::unique_ptr<infra::courier::SmtpSender> smtp_;            // with --watch-courier
+  std::unique_ptr<api::EmbeddedCourier> embedded_courier_;     // with --watch-courier
+  std::unique_ptr<infra::kafka::StatusConsumer> status_consumer_;  // with Kafka
   std::unique_ptr<api::SelfService> selfservice_;
   std::unique_ptr<infra::kafka::EventRelay> relay_;  // only with mneme.kafka.brokers
   std::unique_ptr<api::HttpServer> public_;

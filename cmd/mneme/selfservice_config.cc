@@ -122,6 +122,49 @@ Result<SelfServiceSettings> SelfServiceSettingsFrom(const infra::config::Config&
   ss.login_hooks = Hooks(c.tree, "login");
   ss.registration_hooks = Hooks(c.tree, "registration");
   ss.whoami_required_aal = c.GetString("session.whoami.required_aal", "highest_available");
+  ss.verification_enabled = Bool(c, "selfservice.flows.verification.enabled", false);
+  ss.verification_use = c.GetString("selfservice.flows.verification.use", "code");
+  ss.verification_ui_url =
+      c.GetString("selfservice.flows.verification.ui_url", std::string(kFallback) + "verification");
+  ss.verification_return_url =
+      c.GetString("selfservice.flows.verification.after.default_browser_return_url");
+  MNEME_TRY(ss.verification_lifespan_micros,
+            Micros(c, "selfservice.flows.verification.lifespan", 3600LL * 1000000));
+  ss.verification_notify_unknown =
+      Bool(c, "selfservice.flows.verification.notify_unknown_recipients", false);
+  ss.recovery_enabled = Bool(c, "selfservice.flows.recovery.enabled", false);
+  ss.recovery_use = c.GetString("selfservice.flows.recovery.use", "code");
+  ss.recovery_ui_url =
+      c.GetString("selfservice.flows.recovery.ui_url", std::string(kFallback) + "recovery");
+  MNEME_TRY(ss.recovery_lifespan_micros,
+            Micros(c, "selfservice.flows.recovery.lifespan", 3600LL * 1000000));
+  ss.recovery_notify_unknown = Bool(c, "selfservice.flows.recovery.notify_unknown_recipients", false);
+  for (const auto* use : {&ss.verification_use, &ss.recovery_use}) {
+    if (*use != "code" && *use != "link") {
+      return MakeError(Code::kInvalidArgument,
+                       "config: selfservice.flows.{verification,recovery}.use must be code or link");
+    }
+  }
+  ss.code_enabled = Bool(c, "selfservice.methods.code.enabled", true);
+  MNEME_TRY(ss.code_lifespan_micros,
+            Micros(c, "selfservice.methods.code.config.lifespan", 3600LL * 1000000));
+  ss.link_enabled = Bool(c, "selfservice.methods.link.enabled", true);
+  MNEME_TRY(ss.link_lifespan_micros,
+            Micros(c, "selfservice.methods.link.config.lifespan", 3600LL * 1000000));
+  ss.link_base_url = c.GetString("selfservice.methods.link.config.base_url");
+  while (!ss.link_base_url.empty() && ss.link_base_url.back() == '/') {
+    ss.link_base_url.pop_back();
+  }
+  ss.settings_ui_url =
+      c.GetString("selfservice.flows.settings.ui_url", std::string(kFallback) + "settings");
+  MNEME_TRY(ss.settings_lifespan_micros,
+            Micros(c, "selfservice.flows.settings.lifespan", 3600LL * 1000000));
+  MNEME_TRY(ss.privileged_session_max_age_micros,
+            Micros(c, "selfservice.flows.settings.privileged_session_max_age", 15LL * 60 * 1000000));
+  ss.use_continue_with_transitions = Bool(c, "feature_flags.use_continue_with_transitions", false);
+  for (const auto& h : ss.registration_hooks) {
+    ss.show_verification_ui = ss.show_verification_ui || h == "show_verification_ui";
+  }
   const std::string min_len = c.GetString("selfservice.methods.password.config.min_password_length");
   if (!min_len.empty()) {
     const long v = std::strtol(min_len.c_str(), nullptr, 10);

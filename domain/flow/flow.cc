@@ -52,6 +52,31 @@ Result<std::vector<Event>> Decide(const Flow& state, const Command& command) {
             MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
             return std::vector<Event>{c.completed};
           },
+          [&](const SendCode& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            return std::vector<Event>{c.sent};
+          },
+          [&](const RejectCode& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            if (state.code_submissions >= kMaxCodeSubmissions) {
+              return MakeError(Code::kResourceExhausted, "code submitted too often");
+            }
+            return std::vector<Event>{c.rejected};
+          },
+          [&](const Rebind& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            return std::vector<Event>{c.rebound};
+          },
+          [&](const AcceptCode& c) -> Result<std::vector<Event>> {
+            MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
+            if (state.code_submissions >= kMaxCodeSubmissions) {
+              return MakeError(Code::kResourceExhausted, "code submitted too often");
+            }
+            if (state.code_hash.empty() || !(c.now < state.code_expires_at)) {
+              return MakeError(Code::kFailedPrecondition, "no live code");
+            }
+            return std::vector<Event>{c.completed};
+          },
       },
       command);
 }
@@ -67,10 +92,15 @@ Flow Evolve(Flow state, const Event& event, Timestamp at) {
                    state.issued_at = at;
                    state.expires_at = e.expires_at;
                    state.csrf_hash = e.csrf_hash;
+                   state.skip_csrf = e.skip_csrf;
                    state.refresh = e.refresh;
                    state.requested_aal = e.requested_aal;
                    state.messages = e.messages;
                    state.login_hint = e.login_hint;
+                   state.identity_id = e.identity_id;
+                   if (e.kind == "settings") {
+                     state.state = "show_form";
+                   }
                  },
                  [&](const FlowFailed& e) {
                    state.active = e.method;
@@ -91,7 +121,37 @@ Flow Evolve(Flow state, const Event& event, Timestamp at) {
                    state.active = e.method;
                    state.identity_id = e.identity_id;
                    state.session_id = e.session_id;
+                   state.continue_flow_id = e.continue_flow_id;
                    state.messages = json::array();
+                   state.node_messages = json::object();
+                   if (state.kind == "verification" || state.kind == "recovery") {
+                     state.state = "passed_challenge";
+                     state.code_submissions += 1;
+                     state.code_hash.clear();
+                   }
+                 },
+                 [&](const FlowCodeSent& e) {
+                   state.state = "sent_email";
+                   state.active = e.method;
+                   state.code_method = e.method;
+                   state.code_hash = e.code_hash;
+                   state.code_expires_at = e.expires_at;
+                   state.code_identity_id = e.identity_id;
+                   state.code_address = e.address;
+                   state.messages = e.messages;
+                   state.node_messages = json::object();
+                 },
+                 [&](const FlowRebound& e) {
+                   if (!e.csrf_hash.empty()) {
+                     state.csrf_hash = e.csrf_hash;
+                   }
+                   for (const auto& [k, v] : e.values.items()) {
+                     state.values[k] = v;
+                   }
+                 },
+                 [&](const FlowCodeRejected& e) {
+                   state.code_submissions += 1;
+                   state.messages = e.messages;
                    state.node_messages = json::object();
                  },
              },
@@ -113,6 +173,12 @@ EncodedEvent Encode(const Event& event) {
                          {"requested_aal", e.requested_aal}};
             if (!e.messages.empty()) {
               out.plain["messages"] = e.messages;
+            }
+            if (e.skip_csrf) {
+              out.plain["skip_csrf"] = true;
+            }
+            if (!e.identity_id.empty()) {
+              out.plain["identity_id"] = e.identity_id;
             }
             out.personal = {{"request_url", e.request_url}, {"return_to", e.return_to}};
             if (!e.login_hint.empty()) {
@@ -143,6 +209,33 @@ EncodedEvent Encode(const Event& event) {
             out.plain = {{"method", e.method},
                          {"identity_id", e.identity_id},
                          {"session_id", e.session_id}};
+            if (!e.continue_flow_id.empty()) {
+              out.plain["continue_flow_id"] = e.continue_flow_id;
+            }
+            return out;
+          },
+          [](const FlowCodeSent& e) {
+            EncodedEvent out;
+            out.type = e.kType;
+            out.plain = {{"method", e.method},
+                         {"code_hash", e.code_hash},
+                         {"expires_at", e.expires_at.micros},
+                         {"identity_id", e.identity_id},
+                         {"messages", e.messages}};
+            out.personal = {{"address", e.address}};
+            return out;
+          },
+          [](const FlowRebound& e) {
+            EncodedEvent out;
+            out.type = e.kType;
+            out.plain = {{"csrf_hash", e.csrf_hash}};
+            out.personal = {{"values", e.values}};
+            return out;
+          },
+          [](const FlowCodeRejected& e) {
+            EncodedEvent out;
+            out.type = e.kType;
+            out.plain = {{"messages", e.messages}};
             return out;
           },
       },
@@ -158,6 +251,8 @@ Result<Event> Decode(const std::string& type, const json& plain, const json& per
       e.type = plain.at("type").get<std::string>();
       e.expires_at = Timestamp{plain.at("expires_at").get<int64_t>()};
       e.csrf_hash = plain.value("csrf_hash", "");
+      e.skip_csrf = plain.value("skip_csrf", false);
+      e.identity_id = plain.value("identity_id", "");
       e.refresh = plain.value("refresh", false);
       e.requested_aal = plain.value("requested_aal", "aal1");
       e.messages = plain.value("messages", json::array());
@@ -180,7 +275,24 @@ Result<Event> Decode(const std::string& type, const json& plain, const json& per
     }
     if (type == FlowCompleted::kType) {
       return Event{FlowCompleted{plain.value("method", ""), plain.value("identity_id", ""),
-                                 plain.value("session_id", "")}};
+                                 plain.value("session_id", ""),
+                                 plain.value("continue_flow_id", "")}};
+    }
+    if (type == FlowCodeSent::kType) {
+      FlowCodeSent e;
+      e.method = plain.value("method", "");
+      e.code_hash = plain.value("code_hash", "");
+      e.expires_at = Timestamp{plain.value("expires_at", int64_t{0})};
+      e.identity_id = plain.value("identity_id", "");
+      e.messages = plain.value("messages", json::array());
+      e.address = p.value("address", "");
+      return Event{std::move(e)};
+    }
+    if (type == FlowRebound::kType) {
+      return Event{FlowRebound{plain.value("csrf_hash", ""), p.value("values", json::object())}};
+    }
+    if (type == FlowCodeRejected::kType) {
+      return Event{FlowCodeRejected{plain.value("messages", json::array())}};
     }
   } catch (const json::exception& e) {
     return MakeError(Code::kDataLoss, type + ": " + e.what());

@@ -29,6 +29,7 @@ struct Flow {
   Timestamp issued_at;
   Timestamp expires_at;
   std::string csrf_hash;  // sha256 hex of the browser's anti-CSRF token; empty for api flows
+  bool skip_csrf = false;  // made by an admin (recovery link/code): no browser to bind to
   bool refresh = false;
   std::string requested_aal = "aal1";
   std::string login_hint;  // refresh: the identifier to confirm
@@ -43,6 +44,15 @@ struct Flow {
   bool completed = false;
   std::string identity_id;
   std::string session_id;
+  // Verification and recovery (methods code and link). The code or link
+  // token itself never enters the log, only its keyed hash.
+  std::string code_method;       // "code" | "link": what was sent last
+  std::string code_hash;         // keyed hash of the live code or token; "" when none
+  Timestamp code_expires_at;
+  std::string code_identity_id;  // owner of the address ("" for an unknown address)
+  std::string code_address;      // the address it went to (personal)
+  int code_submissions = 0;      // code submissions (Kratos's submit_count)
+  std::string continue_flow_id;  // recovery: the settings flow it continued to
   uint64_t version = 0;  // events in the stream (set by the repository)
   bool operator==(const Flow&) const = default;
 };
@@ -56,12 +66,14 @@ struct FlowCreated {
   std::string return_to;    // personal
   Timestamp expires_at;
   std::string csrf_hash;
+  bool skip_csrf = false;  // Kratos's DangerousSkipCSRFCheck (admin-issued recovery)
   bool refresh = false;
   std::string requested_aal = "aal1";
   // ui.messages the flow starts with (a replacement for an expired flow says so).
   nlohmann::json messages = nlohmann::json::array();
   // refresh=true: the identifier of the signed-in identity (personal).
   std::string login_hint;
+  std::string identity_id;  // settings flows: whose settings
 };
 // A submission that did not complete the flow: validation messages and the
 // values to show again.
@@ -85,9 +97,42 @@ struct FlowCompleted {
   std::string method;
   std::string identity_id;
   std::string session_id;  // empty when no session was issued
+  std::string continue_flow_id;  // recovery: the settings flow that follows
 };
 
-using Event = std::variant<FlowCreated, FlowFailed, FlowStepChanged, FlowCompleted>;
+// Verification and recovery: a code (or link token) was sent, or would have
+// been for an unknown address (code_hash empty then: nothing can match).
+// State "sent_email"; a resend replaces the previous code.
+struct FlowCodeSent {
+  static constexpr const char* kType = "flow.code_sent";
+  std::string method;  // code | link
+  std::string code_hash;
+  Timestamp expires_at;
+  std::string identity_id;
+  nlohmann::json messages = nlohmann::json::array();
+  std::string address;  // personal
+};
+// A submitted code did not match (or had expired).
+struct FlowCodeRejected {
+  static constexpr const char* kType = "flow.code_rejected";
+  nlohmann::json messages = nlohmann::json::array();
+};
+
+// A mailed link opened (maybe in another browser): the flow is bound to that
+// browser's anti-CSRF token and the code from the link is shown pre-filled.
+// The code is personal data, sealed with the flow's key like other values.
+struct FlowRebound {
+  static constexpr const char* kType = "flow.rebound";
+  std::string csrf_hash;
+  nlohmann::json values = nlohmann::json::object();  // personal
+};
+
+// Submissions of a code a flow accepts in all (Kratos: more than 5 and the
+// flow must be restarted).
+inline constexpr int kMaxCodeSubmissions = 5;
+
+using Event = std::variant<FlowCreated, FlowFailed, FlowStepChanged, FlowCompleted, FlowCodeSent,
+                           FlowCodeRejected, FlowRebound>;
 std::string TypeOf(const Event& e);
 
 // ---- Commands ----
@@ -106,11 +151,31 @@ struct CompleteFlow {
   FlowCompleted completed;
   Timestamp now;
 };
-using Command = std::variant<CreateFlow, FailFlow, ChangeStep, CompleteFlow>;
+struct SendCode {
+  FlowCodeSent sent;
+  Timestamp now;
+};
+struct RejectCode {
+  FlowCodeRejected rejected;
+  Timestamp now;
+};
+// A code that matched: completes a verification or recovery flow.
+struct AcceptCode {
+  FlowCompleted completed;
+  Timestamp now;
+};
+struct Rebind {
+  FlowRebound rebound;
+  Timestamp now;
+};
+using Command = std::variant<CreateFlow, FailFlow, ChangeStep, CompleteFlow, SendCode, RejectCode,
+                             AcceptCode, Rebind>;
 
 // Errors: kAlreadyExists (create twice), kNotFound (no such flow),
 // kDeadlineExceeded (the flow expired), kFailedPrecondition (the flow was
-// completed already: Kratos's 4010007 "already completed").
+// completed already: Kratos's 4010007 "already completed"),
+// kResourceExhausted (RejectCode/AcceptCode after kMaxCodeSubmissions code
+// submissions: the flow must be restarted).
 Result<std::vector<Event>> Decide(const Flow& state, const Command& command);
 Flow Evolve(Flow state, const Event& event, Timestamp at);
 

@@ -22,6 +22,7 @@ Result<std::unique_ptr<EventRelay>> EventRelay::Create(RelayOptions options,
   relay->log_ = std::move(log);
   relay->topic_ = relay->options_.topic_prefix + ".events";
   relay->keys_topic_ = relay->options_.topic_prefix + ".keys";
+  relay->courier_topic_ = relay->options_.topic_prefix + ".courier";
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const std::pair<const char*, std::string> settings[] = {
@@ -176,9 +177,12 @@ void EventRelay::Run() {
         const std::string position = std::to_string(e.position.value());
         const std::string version = std::to_string(e.version.value());
         const auto key_messages = KeyMessagesFor(e);
-        if (!key_messages.empty()) {
+        // Mail goes to the couriers too, keyed by message id.
+        const bool mail = e.type == "courier.message.queued" && e.stream.rfind("message-", 0) == 0;
+        if (!key_messages.empty() || mail) {
           std::lock_guard lock(mu_);
-          parts_left_[e.position.value()] = 1 + static_cast<int>(key_messages.size());
+          parts_left_[e.position.value()] =
+              1 + static_cast<int>(key_messages.size()) + (mail ? 1 : 0);
         }
         rd_kafka_resp_err_t err;
         while (true) {
@@ -210,6 +214,24 @@ void EventRelay::Run() {
                 RD_KAFKA_V_KEY(const_cast<char*>(owner.data()), owner.size()),
                 RD_KAFKA_V_VALUE(value, value_size),
                 RD_KAFKA_V_HEADER("position", position.data(), static_cast<ssize_t>(position.size())),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(e.position.value()))),
+                RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !running_) {
+              break;
+            }
+            rd_kafka_poll(producer_.get(), 50);
+          }
+        }
+        if (mail && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          const std::string message_id = e.stream.substr(8);
+          while (true) {
+            err = rd_kafka_producev(
+                producer_.get(), RD_KAFKA_V_TOPIC(courier_topic_.c_str()),
+                RD_KAFKA_V_KEY(const_cast<char*>(message_id.data()), message_id.size()),
+                RD_KAFKA_V_VALUE(const_cast<char*>(e.data.data()), e.data.size()),
+                RD_KAFKA_V_HEADER("position", position.data(), static_cast<ssize_t>(position.size())),
+                RD_KAFKA_V_HEADER("type", e.type.data(), static_cast<ssize_t>(e.type.size())),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                 RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(e.position.value()))),
                 RD_KAFKA_V_END);

@@ -6,6 +6,10 @@
 // or killed at any point resumes without losing an event (consumers dedupe
 // by the position header). Kafka is a mirror, never read back as truth.
 //
+// Mail: each courier.message.queued event also goes to "<prefix>.courier"
+// (key: the message id, value: the event's data, the mail sealed with the
+// mail vault) for the standalone couriers.
+//
 // Data keys travel on the compacted "<prefix>.keys" topic (key: owner, value:
 // the wrapped key): the first event of an identity or flow stream publishes
 // its owner's key, and identity.erased publishes a tombstone for every key the
@@ -79,6 +83,7 @@ class EventRelay {
   std::unique_ptr<rd_kafka_s, KafkaDeleter> producer_;
   std::string topic_;
   std::string keys_topic_;
+  std::string courier_topic_;
 
   std::mutex mu_;                 // guards delivered_ and next_
   std::set<uint64_t> delivered_;  // delivered positions above the checkpoint

@@ -1,6 +1,10 @@
 // Starts the real `mneme serve` for end-to-end tests: a config in a temp
 // directory, a store on disk, ports picked by the OS (port 0) and read from
 // the log, stopped by its PID.
+//
+// Options: extraConfig (YAML appended to the config), env, dir, keep (leave
+// the directory), dev (default true: `--dev`, as every test so far assumes),
+// args (more flags for `mneme serve`, e.g. ['--watch-courier']).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const binary = process.env.MNEME_BINARY ?? join(root, 'build', 'mneme');
 
-export async function startServer({ extraConfig = '', env = {}, dir = undefined, keep = false } = {}) {
+export async function startServer({ extraConfig = '', env = {}, dir = undefined, keep = false, dev = true, args = [] } = {}) {
   dir = dir ?? mkdtempSync(join(tmpdir(), 'mneme-e2e-'));
   const config = join(dir, 'mneme.yml');
   writeFileSync(config, [
@@ -28,7 +32,7 @@ export async function startServer({ extraConfig = '', env = {}, dir = undefined,
     extraConfig,
   ].join('\n'));
   const logPath = join(dir, 'serve.log');
-  const child = spawn(binary, ['serve', '-c', config, '--dev'], {
+  const child = spawn(binary, ['serve', '-c', config, ...(dev ? ['--dev'] : []), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
