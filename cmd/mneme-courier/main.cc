@@ -1,9 +1,27 @@
-// mneme-courier: the standalone mail worker (a Kafka consumer group).
+// mneme-courier: the standalone mail worker. Joins the Kafka consumer group
+// on "<prefix>.courier", sends each mail over SMTP (retries, then abandoned),
+// reports the outcome on "<prefix>.courier.status" (which `mneme serve`
+// ingests into the log) and commits an offset only after its report was
+// delivered. Run as many as the topic has partitions. Composition root.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 
+#include "cmd/common/courier_config.h"
 #include "infra/config/config.h"
+#include "infra/crypto/mail_vault.h"
 #include "infra/logging/logging.h"
+#include "infra/system/system.h"
 #include "workers/courier/courier_options.h"
+#include "workers/courier/dispatcher.h"
+#include "workers/courier/kafka_courier.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace mneme;
@@ -28,8 +46,75 @@ int main(int argc, char** argv) {
   for (const auto& w : config->warnings) {
     log->warn("{}", w);
   }
-  log->info("courier config loaded smtp_configured={}",
-            !config->GetString("courier.smtp.connection_uri").empty());
-  log->warn("the Kafka consumer group is not implemented yet; nothing to consume");
+  auto settings = cmd::CourierSettingsFrom(*config);
+  if (!settings) {
+    log->error("{}", settings.error().message());
+    return 1;
+  }
+  if (settings->kafka_brokers.empty()) {
+    log->error("mneme-courier needs mneme.kafka.brokers: it consumes {}.courier",
+               settings->topic_prefix);
+    return 1;
+  }
+  if (config->secrets_cipher.empty()) {
+    log->error("mneme-courier needs secrets.cipher (the same as mneme serve's) to open the mail");
+    return 1;
+  }
+  infra::system::SystemClock clock;
+  infra::system::RandomIdGenerator ids;
+  auto smtp = infra::courier::SmtpSender::Create(settings->smtp, clock);
+  if (!smtp) {
+    log->error("courier.smtp: {}", smtp.error().message());
+    return 1;
+  }
+  infra::crypto::MailVault vault(config->secrets_cipher);
+  workers::courier::RetryPolicy retry;
+  retry.message_retries = settings->message_retries;
+  retry.first_wait = settings->pull_wait;
+  workers::courier::KafkaCourierOptions kafka;
+  kafka.brokers = settings->kafka_brokers;
+  kafka.topic_prefix = settings->topic_prefix;
+  kafka.worker_id = options->worker_id;
+  if (options->concurrency > 0) {
+    kafka.concurrency = static_cast<size_t>(options->concurrency);
+  }
+  const std::string worker = kafka.worker_id;
+  auto& sender = **smtp;
+  auto courier = workers::courier::KafkaCourier::Create(
+      kafka,
+      [&](const workers::courier::CourierRecord& record) {
+        auto mail = workers::courier::MailFromRecord(vault, record);
+        if (!mail) {
+          log->error("courier message={} cannot be opened: {}", record.message_id,
+                     mail.error().message());
+          workers::courier::DispatchReport report;
+          report.message_id = record.message_id;
+          report.status = "abandoned";
+          report.dispatches.push_back({{"id", ids.NewUuid()},
+                                       {"status", "failed"},
+                                       {"error", {{"message", mail.error().message()}}},
+                                       {"at", clock.Now().micros}});
+          return report;
+        }
+        auto report = workers::courier::SendWithRetries(sender, *mail, retry, clock, ids, worker);
+        log->info("courier message={} status={} attempts={}", record.message_id, report.status,
+                  report.dispatches.size());
+        return report;
+      },
+      log);
+  if (!courier) {
+    log->error("{}", courier.error().message());
+    return 1;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  log->info("courier started worker={} topic={}.courier concurrency={}", (*courier)->worker_id(),
+            settings->topic_prefix, kafka.concurrency);
+  auto ran = (*courier)->Run(g_stop);
+  log->info("courier stopped processed={}", (*courier)->Processed());
+  if (!ran) {
+    log->error("{}", ran.error().message());
+    return 1;
+  }
   return 0;
 }

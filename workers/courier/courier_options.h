@@ -1,6 +1,4 @@
-// Flags of `mneme-courier`, the standalone mail worker. For now the worker
-// parses its flags and config and reports what it would consume; the Kafka
-// consumer group and SMTP sending arrive with issue 5.
+// Flags of `mneme-courier`, the standalone mail worker.
 #pragma once
 
 #include <string>
@@ -13,6 +11,8 @@ namespace mneme::workers::courier {
 struct CourierOptions {
   std::vector<std::string> config_files;
   int expose_metrics_port = 0;
+  std::string worker_id;  // --worker-id (default: <hostname>-<pid>)
+  int concurrency = 0;    // --concurrency (default: 16 mails in flight)
   bool help = false;
 };
 
