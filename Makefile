@@ -14,6 +14,7 @@ build:
 # Install what is missing, build, and serve on the embedded default:
 # RocksDB in ./data, 127.0.0.1:4433 (public) and :4434 (admin).
 run: build
+	./build/mneme-migrate -c config/dev.yml --yes
 	./build/mneme serve -c config/dev.yml --watch-courier
 
 # Install, build (plus an ASan+UBSan build of the unit tests), start what the

@@ -11,6 +11,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Configuration, CourierApi, FrontendApi, IdentityApi } from '@ory/client';
 import { startServer } from './support/server.mjs';
 import { startSmtpSink, codeIn, linksIn } from './support/smtp.mjs';
@@ -1149,3 +1151,66 @@ describe('courier admin API without --dev', () => {
     assert.equal(one.data.subject, SUBJECT.recover);
   });
 });
+
+// Security checklist items 24 and 28 (docs/security.md).
+describe('security checklist: codes are single use and never stored in clear', () => {
+  let sink;
+  let server;
+  before(async () => {
+    ({ sink, server } = await startWithSink({}, {}, { keep: true }));
+  });
+  after(async () => {
+    await server?.stop();
+    await sink?.stop();
+    if (server) rmSync(server.dir, { recursive: true, force: true });
+  });
+
+  test('24: the right recovery code submitted 10 times at once succeeds exactly once', async () => {
+    const addr = email('race');
+    const identity = await createIdentity(server, addr);
+    const { flow, sent } = await nativeSend(server, 'recovery', addr);
+    assert.equal(sent.status, 200, sent.text);
+    const code = codeIn(await sink.waitFor(mailTo(addr, SUBJECT.recover)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => submitCode(server, 'recovery', flow.id, code)));
+    const winners = answers.filter((r) => r.status === 200 && r.data?.state === 'passed_challenge');
+    assert.equal(winners.length, 1, answers.map((r) => `${r.status} ${r.text.slice(0, 120)}`).join('\n'));
+    for (const r of answers.filter((a) => a !== winners[0])) {
+      assert.ok(!JSON.stringify(r.data ?? '').includes('ory_st_'), r.text);
+    }
+    const sessions = await call(`${server.adminUrl}/admin/identities/${identity.id}/sessions`);
+    assert.equal(sessions.status, 200, sessions.text);
+    assert.equal(sessions.data.length, 1, sessions.text);
+  });
+
+  test('28: codes and link tokens are nowhere in clear in the store or the log', async () => {
+    const addr = email('scan');
+    await createIdentity(server, addr);
+    const { sent } = await nativeSend(server, 'recovery', addr);
+    assert.equal(sent.status, 200, sent.text);
+    const code = codeIn(await sink.waitFor(mailTo(addr, SUBJECT.recover)));
+    const link = await call(`${server.adminUrl}/admin/recovery/link`, {
+      method: 'POST', json: { identity_id: (await createIdentity(server, email('scan-link'))).id },
+    });
+    assert.equal(link.status, 200, link.text);
+    const token = new URL(link.data.recovery_link).searchParams.get('token');
+    assert.match(token, /^[A-Za-z0-9]{32}$/);
+    await courierMessage(server, addr);  // the mail's events are written too
+    const files = [...filesUnder(join(server.dir, 'store')), join(server.dir, 'serve.log')];
+    // A code is six digits: look for it as a number of its own, not inside
+    // longer digit runs or a timestamp's fraction.
+    const codeInClear = new RegExp(`(^|[^0-9.])${code}($|[^0-9])`);
+    for (const f of files) {
+      const bytes = readFileSync(f).toString('latin1');
+      assert.ok(!bytes.includes(token), `the link token is in ${f}`);
+      assert.ok(!codeInClear.test(bytes), `the code ${code} is in ${f}`);
+    }
+  });
+});
+
+function filesUnder(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}

@@ -1,22 +1,12 @@
 #include "projections/stream_stats.h"
 
-#include <map>
-
+#include "tests/support/map_rows.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::projections {
 namespace {
 
-class MapRows final : public domain::ProjectionWriter {
- public:
-  void Put(std::string_view k, std::string_view v) override { rows[std::string(k)] = v; }
-  void Delete(std::string_view k) override { rows.erase(std::string(k)); }
-  Result<std::optional<std::string>> Get(std::string_view k) override {
-    auto it = rows.find(std::string(k));
-    return it == rows.end() ? std::nullopt : std::optional<std::string>(it->second);
-  }
-  std::map<std::string, std::string> rows;
-};
+using mneme::testing::MapRows;
 
 TEST(StreamStatsTest, KeepsTheLatestEventOfEachStream) {
   StreamStats p;
