@@ -52,6 +52,9 @@ Result<FlowRepository::StoredError> FlowRepository::LoadError(const std::string&
 Result<Flow> FlowRepository::Execute(const Flow& flow, const domain::flow::Command& command,
                                      const std::string& actor, const std::string& request_id) {
   MNEME_TRY(auto events, domain::flow::Decide(flow, command));
+  if (events.empty()) {
+    return flow;
+  }
   const auto now = clock_.Now();
   const std::string owner = domain::flow::StreamOf(flow.id);
   domain::AppendRequest request;
@@ -79,6 +82,25 @@ Result<Flow> FlowRepository::Execute(const Flow& flow, const domain::flow::Comma
   MNEME_RETURN_IF_ERROR(store_.Append(std::move(request)));
   after.version = flow.version + events.size();
   return after;
+}
+
+Status FlowRepository::ExpireData(const std::string& id, const std::string& request_id) {
+  const std::string owner = domain::flow::StreamOf(id);
+  domain::AppendRequest request;
+  request.stream = owner;
+  request.expected = domain::ExpectedVersion::Any();
+  auto encoded = domain::flow::Encode(domain::flow::FlowDataExpired{});
+  domain::NewEvent e;
+  e.type = encoded.type;
+  e.time = clock_.Now();
+  e.actor = "system";
+  e.request_id = request_id;
+  e.data = nlohmann::json{{"plain", encoded.plain}}.dump();
+  request.events.push_back(std::move(e));
+  request.data_keys.push_back(domain::DataKeyOp{domain::DataKeyAction::kDelete, owner, ""});
+  MNEME_RETURN_IF_ERROR(store_.Append(std::move(request)));
+  cipher_.Forget(owner);
+  return OkStatus();
 }
 
 }  // namespace mneme::api

@@ -29,6 +29,12 @@ class FlowRepository {
                                      const domain::flow::Command& command,
                                      const std::string& actor, const std::string& request_id);
 
+  // Drops the flow's data key (flow.data_expired with the key deletion, in one
+  // append): its personal parts can no longer be read. For flows that never
+  // concerned an identity, after their lifespan (FlowRetention).
+  // Errors: kUnavailable.
+  Status ExpireData(const std::string& id, const std::string& request_id);
+
   // User-facing errors of browser flows (Kratos's self-service errors):
   // stream "selfservice-error-<id>", one event "selfservice.error_recorded".
   // Errors: kUnavailable.

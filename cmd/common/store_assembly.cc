@@ -63,12 +63,14 @@ Result<std::unique_ptr<AssembledStore>> AssembleStore(const infra::config::Confi
   s->activity = std::make_unique<projections::IdentityActivity>();
   s->mail_vault = std::make_unique<infra::crypto::MailVault>(keks);
   s->courier_messages = std::make_unique<projections::CourierMessages>(*s->mail_vault);
+  s->flow_retention = std::make_unique<projections::FlowRetention>();
   infra::store::StoreOptions options;
   options.path = s->path;
   options.catch_up_on_open = false;  // the identities projection reads data keys
   MNEME_TRY(s->store, infra::store::RocksEventStore::Open(
                           options, {s->stream_stats.get(), s->identities.get(), s->sessions.get(),
-                           s->activity.get(), s->courier_messages.get()}));
+                           s->activity.get(), s->courier_messages.get(),
+                           s->flow_retention.get()}));
   s->vault->SetStore(s->store.get());
   return s;
 }

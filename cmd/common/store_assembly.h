@@ -14,6 +14,7 @@
 #include "infra/store/rocks_event_store.h"
 #include "infra/crypto/mail_vault.h"
 #include "projections/courier_messages.h"
+#include "projections/flow_retention.h"
 #include "projections/identities.h"
 #include "projections/identity_activity.h"
 #include "projections/sessions.h"
@@ -30,6 +31,7 @@ struct AssembledStore {
   std::unique_ptr<projections::IdentityActivity> activity;
   std::unique_ptr<infra::crypto::MailVault> mail_vault;  // courier messages (secrets.cipher)
   std::unique_ptr<projections::CourierMessages> courier_messages;
+  std::unique_ptr<projections::FlowRetention> flow_retention;
   std::unique_ptr<infra::store::RocksEventStore> store;  // declared last: closed first
   std::string path;
 };

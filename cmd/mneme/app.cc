@@ -9,12 +9,31 @@
 #include "api/health.h"
 #include "cmd/common/courier_config.h"
 #include "cmd/mneme/selfservice_config.h"
+#include "infra/config/duration.h"
 #include "infra/config/schema_loader.h"
 #include "infra/crypto/aead.h"
 #include "infra/hash/hasher_config.h"
 #include "infra/logging/logging.h"
 
 namespace mneme::cmd {
+namespace {
+
+// A duration key of the config, or `fallback` when unset.
+Result<std::chrono::microseconds> DurationOr(const infra::config::Config& config,
+                                             const std::string& key,
+                                             std::chrono::microseconds fallback) {
+  const std::string text = config.GetString(key);
+  if (text.empty()) {
+    return fallback;
+  }
+  auto d = infra::config::ParseDuration(text);
+  if (!d || d->count() < 0) {
+    return MakeError(Code::kInvalidArgument, "config: " + key + ": not a duration: " + text);
+  }
+  return *d;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
                                          const infra::config::Environment& env) {
@@ -91,6 +110,14 @@ Result<std::unique_ptr<App>> App::Create(const ServeFlags& flags,
       std::make_unique<domain::throttle::LoginThrottle>(app->clock_, settings.login_throttle);
   app->client_limiter_ =
       std::make_unique<domain::throttle::ClientLimiter>(app->clock_, settings.client_limiter);
+  api::FlowRetentionOptions retention;
+  MNEME_TRY(retention.grace, DurationOr(config, "mneme.retention.unlinked_flows", retention.grace));
+  MNEME_TRY(auto interval, DurationOr(config, "mneme.retention.interval",
+                                      std::chrono::microseconds(retention.interval)));
+  retention.interval = std::max(std::chrono::milliseconds(10),
+                                std::chrono::duration_cast<std::chrono::milliseconds>(interval));
+  app->retention_ = std::make_unique<api::FlowRetentionJob>(*app->flows_, *app->store_, app->clock_,
+                                                            retention, app->log_);
   MNEME_TRY(auto courier_settings, CourierSettingsFrom(config));
   api::CourierConfig courier_config;
   courier_config.dev = flags.dev;
@@ -188,6 +215,7 @@ void App::Start() {
   if (embedded_courier_) {
     embedded_courier_->Start();
   }
+  retention_->Start();
   if (status_consumer_) {
     if (auto started = status_consumer_->Start(); !started) {
       log_->error("courier status ingestion not started: {}", started.error().message());
@@ -209,6 +237,9 @@ void App::Shutdown() {
   if (embedded_courier_) {
     embedded_courier_->Stop();
     embedded_courier_.reset();
+  }
+  if (retention_) {
+    retention_->Stop();
   }
   if (status_consumer_) {
     status_consumer_->Stop();

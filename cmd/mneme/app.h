@@ -23,6 +23,7 @@
 #include "api/admin/identity_service.h"
 #include "api/http/server.h"
 #include "api/selfservice/flow_repository.h"
+#include "api/selfservice/flow_retention_job.h"
 #include "api/selfservice/selfservice.h"
 #include "api/session/session_service.h"
 #include "domain/password/breach_check.h"
@@ -90,6 +91,7 @@ class App {
   std::unique_ptr<domain::password::BreachCheck> breach_check_;
   std::unique_ptr<domain::throttle::LoginThrottle> login_throttle_;
   std::unique_ptr<domain::throttle::ClientLimiter> client_limiter_;
+  std::unique_ptr<api::FlowRetentionJob> retention_;
   std::unique_ptr<api::CourierService> courier_;
   std::unique_ptr<infra::courier::SmtpSender> smtp_;            // with --watch-courier
   std::unique_ptr<api::EmbeddedCourier> embedded_courier_;     // with --watch-courier

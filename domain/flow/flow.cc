@@ -63,6 +63,15 @@ Result<std::vector<Event>> Decide(const Flow& state, const Command& command) {
             }
             return std::vector<Event>{c.rejected};
           },
+          [&](const ExpireData&) -> Result<std::vector<Event>> {
+            if (!state.exists) {
+              return MakeError(Code::kNotFound, "flow not found");
+            }
+            if (state.data_expired) {
+              return std::vector<Event>{};
+            }
+            return std::vector<Event>{FlowDataExpired{}};
+          },
           [&](const Rebind& c) -> Result<std::vector<Event>> {
             MNEME_RETURN_IF_ERROR(CheckOpen(state, c.now));
             return std::vector<Event>{c.rebound};
@@ -140,6 +149,14 @@ Flow Evolve(Flow state, const Event& event, Timestamp at) {
                    state.code_address = e.address;
                    state.messages = e.messages;
                    state.node_messages = json::object();
+                 },
+                 [&](const FlowDataExpired&) {
+                   state.data_expired = true;
+                   state.values = json::object();
+                   state.code_address.clear();
+                   state.request_url.clear();
+                   state.return_to.clear();
+                   state.login_hint.clear();
                  },
                  [&](const FlowRebound& e) {
                    if (!e.csrf_hash.empty()) {
@@ -225,6 +242,11 @@ EncodedEvent Encode(const Event& event) {
             out.personal = {{"address", e.address}};
             return out;
           },
+          [](const FlowDataExpired& e) {
+            EncodedEvent out;
+            out.type = e.kType;
+            return out;
+          },
           [](const FlowRebound& e) {
             EncodedEvent out;
             out.type = e.kType;
@@ -287,6 +309,9 @@ Result<Event> Decode(const std::string& type, const json& plain, const json& per
       e.messages = plain.value("messages", json::array());
       e.address = p.value("address", "");
       return Event{std::move(e)};
+    }
+    if (type == FlowDataExpired::kType) {
+      return Event{FlowDataExpired{}};
     }
     if (type == FlowRebound::kType) {
       return Event{FlowRebound{plain.value("csrf_hash", ""), p.value("values", json::object())}};

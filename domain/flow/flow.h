@@ -53,6 +53,7 @@ struct Flow {
   std::string code_address;      // the address it went to (personal)
   int code_submissions = 0;      // code submissions (Kratos's submit_count)
   std::string continue_flow_id;  // recovery: the settings flow it continued to
+  bool data_expired = false;     // its data key was dropped by the retention job
   uint64_t version = 0;  // events in the stream (set by the repository)
   bool operator==(const Flow&) const = default;
 };
@@ -127,12 +128,18 @@ struct FlowRebound {
   nlohmann::json values = nlohmann::json::object();  // personal
 };
 
+// The retention job dropped the data key of a flow that never concerned an
+// identity, some time after it expired: its personal parts are unreadable.
+struct FlowDataExpired {
+  static constexpr const char* kType = "flow.data_expired";
+};
+
 // Submissions of a code a flow accepts in all (Kratos: more than 5 and the
 // flow must be restarted).
 inline constexpr int kMaxCodeSubmissions = 5;
 
 using Event = std::variant<FlowCreated, FlowFailed, FlowStepChanged, FlowCompleted, FlowCodeSent,
-                           FlowCodeRejected, FlowRebound>;
+                           FlowCodeRejected, FlowRebound, FlowDataExpired>;
 std::string TypeOf(const Event& e);
 
 // ---- Commands ----
@@ -168,8 +175,10 @@ struct Rebind {
   FlowRebound rebound;
   Timestamp now;
 };
+// Decides nothing when the flow's data expired already. Errors: kNotFound.
+struct ExpireData {};
 using Command = std::variant<CreateFlow, FailFlow, ChangeStep, CompleteFlow, SendCode, RejectCode,
-                             AcceptCode, Rebind>;
+                             AcceptCode, Rebind, ExpireData>;
 
 // Errors: kAlreadyExists (create twice), kNotFound (no such flow),
 // kDeadlineExceeded (the flow expired), kFailedPrecondition (the flow was

@@ -48,9 +48,12 @@ Result<std::optional<std::string>> MailVault::Open(const std::string& owner,
   if (keys_.empty()) {
     return MakeError(Code::kFailedPrecondition, "secrets.cipher is not configured");
   }
-  MNEME_TRY(auto bytes, Base64UrlDecode(sealed));
+  auto bytes = Base64UrlDecode(sealed);
+  if (!bytes) {
+    return MakeError(Code::kDataLoss, "the sealed mail is not base64url");
+  }
   for (const auto& key : keys_) {
-    auto opened = crypto::Open(key, bytes, owner);
+    auto opened = crypto::Open(key, *bytes, owner);
     if (opened) {
       return std::optional<std::string>(std::move(*opened));
     }

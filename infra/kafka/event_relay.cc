@@ -117,6 +117,9 @@ std::vector<std::pair<std::string, std::optional<std::string>>> EventRelay::KeyM
       owners.push_back(e.stream.substr(9));
     }
     tombstones = true;
+  } else if (e.type == "flow.data_expired") {
+    owners.push_back(e.stream);  // the retention job dropped the flow's key
+    tombstones = true;
   } else if (e.version.value() == 1 && e.stream.rfind("identity-", 0) == 0) {
     owners.push_back(e.stream.substr(9));
   } else if (e.version.value() == 1 && e.stream.rfind("flow-", 0) == 0) {

@@ -12,8 +12,9 @@
 //
 // Data keys travel on the compacted "<prefix>.keys" topic (key: owner, value:
 // the wrapped key): the first event of an identity or flow stream publishes
-// its owner's key, and identity.erased publishes a tombstone for every key the
-// erasure destroyed (its "data_keys"). An event counts as delivered only when
+// its owner's key, identity.erased publishes a tombstone for every key the
+// erasure destroyed (its "data_keys"), and flow.data_expired (the retention
+// job) one for its flow's key. An event counts as delivered only when
 // its key messages are delivered too.
 //
 // Lifecycle: Create() builds the producer (the rd_kafka_conf_t is released to

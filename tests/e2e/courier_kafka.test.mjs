@@ -1,0 +1,402 @@
+// The courier through Kafka, end to end: `mneme serve` (mneme.kafka, no
+// --watch-courier) relays every queued mail to "<prefix>.courier";
+// standalone `mneme-courier` processes consume it in the consumer group
+// "<prefix>-courier", send over SMTP to an in-process sink (support/smtp.mjs)
+// and report on "<prefix>.courier.status", which serve ingests into the log.
+// The topics are created by `mneme-migrate --yes`, as in a deployment.
+//
+// Needs the broker of scripts/test (MNEME_KAFKA_BOOTSTRAP); every run uses
+// topic prefixes of its own. Each mneme-courier writes its output to
+// courier-<worker>.log in the test directory, which is kept (and named on
+// stderr) when a test fails.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, openSync, closeSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer, root } from './support/server.mjs';
+import { startSmtpSink, codeIn } from './support/smtp.mjs';
+
+const migrateBin = process.env.MNEME_MIGRATE_BINARY ?? join(root, 'build', 'mneme-migrate');
+const courierBin = process.env.MNEME_COURIER_BINARY ?? join(root, 'build', 'mneme-courier');
+const UI = 'http://127.0.0.1:3000';
+const PASSWORD = 'a long unique passphrase 42';
+const CIPHER = 'e2e-cipher-secret-32-characters!'; // secrets.cipher of support/server.mjs
+const SUBJECT = {
+  verify: 'Please verify your email address', // verification_code/valid
+  recoverUnknown: 'Account access attempted', // recovery_code/invalid
+};
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const runId = `ck${process.pid}x${Date.now()}`;
+
+function bootstrap() {
+  const b = process.env.MNEME_KAFKA_BOOTSTRAP;
+  assert.ok(b, 'scripts/test starts the broker and sets MNEME_KAFKA_BOOTSTRAP');
+  return b;
+}
+
+// The configuration shared by serve, migrate and every courier. The
+// per-client submit limiter (a mneme feature) is widened as in
+// courier.test.mjs so a burst of requests from 127.0.0.1 is never refused.
+function config(sink, kafka) {
+  return `
+selfservice:
+  default_browser_return_url: ${UI}/
+  allowed_return_urls: [${UI}]
+  methods:
+    password:
+      config: {haveibeenpwned_enabled: false}
+    code:
+      enabled: true
+  flows:
+    error: {ui_url: ${UI}/error}
+    login: {ui_url: ${UI}/login}
+    settings: {ui_url: ${UI}/settings}
+    registration:
+      ui_url: ${UI}/registration
+      after:
+        password:
+          hooks: [{hook: session}]
+    verification:
+      enabled: true
+      ui_url: ${UI}/verification
+      use: code
+    recovery:
+      enabled: true
+      ui_url: ${UI}/recovery
+      use: code
+      notify_unknown_recipients: true
+courier:
+  smtp:
+    connection_uri: "${sink.url}"
+    from_address: no-reply@mneme.test
+    from_name: Mneme
+feature_flags:
+  use_continue_with_transitions: true
+mneme:
+  throttle:
+    client: {burst: 100000, per_second: 10000}
+  kafka: {brokers: "${kafka.brokers}", topic_prefix: ${kafka.prefix}, partitions: ${kafka.partitions}}
+`;
+}
+
+// fetch without following redirects, JSON in and out.
+async function call(url, { method = 'GET', json, headers = {} } = {}) {
+  const h = { Accept: 'application/json', ...headers };
+  let body;
+  if (json !== undefined) { h['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
+  const res = await fetch(url, { method, headers: h, body, redirect: 'manual' });
+  const text = await res.text();
+  let data;
+  try { data = text ? JSON.parse(text) : undefined; } catch { data = text; }
+  return { status: res.status, headers: res.headers, data, text };
+}
+
+// Polls fn until it returns a truthy value.
+async function eventually(fn, { timeout = 10000, interval = 100, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) { last = err; }
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    }
+    await sleep(interval);
+  }
+}
+
+async function courierMessages(server, query) {
+  const r = await call(`${server.adminUrl}/admin/courier/messages?${new URLSearchParams(query)}`);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(Array.isArray(r.data), r.text);
+  return r;
+}
+
+// Runs `fn` over items with at most `limit` calls at a time.
+async function pool(items, limit, fn) {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(runners);
+}
+
+// One deployment: SMTP sink, topics made by mneme-migrate, `mneme serve`
+// with the Kafka relay and the status ingestion, and mneme-courier workers
+// started on demand.
+class Deployment {
+  constructor() {
+    this.couriers = [];
+    this.failed = false;
+  }
+
+  async start({ tag, partitions }) {
+    this.brokers = bootstrap();
+    this.prefix = `${runId}${tag}`;
+    this.dir = mkdtempSync(join(tmpdir(), 'mneme-e2e-kafka-'));
+    this.sink = await startSmtpSink();
+    const extraConfig = config(this.sink, { brokers: this.brokers, prefix: this.prefix, partitions });
+    // mneme-migrate runs first (it creates the store and the topics), with
+    // the same configuration serve is given below.
+    this.configPath = join(this.dir, 'mneme.yml');
+    writeFileSync(this.configPath, [`dsn: ${join(this.dir, 'store')}`, `secrets: {cipher: [${CIPHER}]}`, extraConfig].join('\n'));
+    const migrated = spawnSync(migrateBin, ['-c', this.configPath, '--yes'], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(migrated.status, 0, `mneme-migrate: ${migrated.stdout}\n${migrated.stderr}`);
+    for (const topic of ['courier', 'courier.status']) {
+      assert.ok(migrated.stdout.includes(`created kafka topic ${this.prefix}.${topic}\n`), migrated.stdout);
+    }
+    // startServer rewrites dir/mneme.yml: the full configuration from here on.
+    this.server = await startServer({ dir: this.dir, keep: true, extraConfig });
+    assert.match(this.server.log(), /kafka relay started/);
+  }
+
+  // Starts one mneme-courier on dir/mneme.yml; its output goes to
+  // dir/courier-<worker>.log.
+  startCourier(workerId, concurrency = 8) {
+    const logPath = join(this.dir, `courier-${workerId}.log`);
+    const fd = openSync(logPath, 'a');
+    const child = spawn(courierBin, ['-c', this.configPath, '--worker-id', workerId, '--concurrency', String(concurrency)], {
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    const c = { workerId, concurrency, pid: child.pid, logPath, exited: null, child };
+    child.on('exit', (code, signal) => { c.exited = { code, signal }; });
+    this.couriers.push(c);
+    return c;
+  }
+
+  courierLog(c) {
+    return existsSync(c.logPath) ? readFileSync(c.logPath, 'utf8') : '';
+  }
+
+  // Resolves once the courier holds partitions of <prefix>.courier.
+  async assigned(c, timeout = 30000) {
+    await eventually(() => {
+      if (c.exited) throw new Error(`mneme-courier ${c.workerId} exited ${JSON.stringify(c.exited)}:\n${this.courierLog(c)}`);
+      return /courier partitions assigned/.test(this.courierLog(c));
+    }, { timeout, what: `partitions for courier ${c.workerId}` });
+  }
+
+  async kill(c, signal) {
+    if (c.exited) return;
+    const exited = new Promise((r) => c.child.once('exit', r));
+    process.kill(c.pid, signal);
+    await exited;
+  }
+
+  // SIGTERM (a courier drains and commits), SIGKILL after 15 s.
+  async stopCourier(c) {
+    if (c.exited) return;
+    const exited = new Promise((r) => c.child.once('exit', r));
+    process.kill(c.pid, 'SIGTERM');
+    const timer = setTimeout(() => { if (!c.exited) process.kill(c.pid, 'SIGKILL'); }, 15000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async stop() {
+    for (const c of this.couriers) {
+      await this.stopCourier(c);
+    }
+    await this.server?.stop();
+    await this.sink?.stop();
+    if (!this.dir) return;
+    if (this.failed || process.env.MNEME_E2E_KEEP) {
+      console.error(`courier_kafka: logs kept in ${this.dir} (serve.log, courier-*.log)`);
+    } else {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  // Runs a test body; a failure keeps the directory with the logs.
+  async guard(fn) {
+    try {
+      return await fn();
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    }
+  }
+}
+
+describe('courier through Kafka: one mneme-courier', () => {
+  const dep = new Deployment();
+  before(() => dep.guard(() => dep.start({ tag: 'a', partitions: 6 })));
+  after(() => dep.stop());
+
+  test('registration mail through Kafka: the code verifies, the message is reported sent', () => dep.guard(async () => {
+    const courier = dep.startCourier('solo');
+    await dep.assigned(courier);
+    const { server, sink } = dep;
+    const addr = `kafka-verify-${process.pid}@example.com`;
+
+    const init = await call(`${server.publicUrl}/self-service/registration/api`);
+    assert.equal(init.status, 200, init.text);
+    const reg = await call(`${server.publicUrl}/self-service/registration?flow=${init.data.id}`, {
+      method: 'POST', json: { method: 'password', traits: { email: addr }, password: PASSWORD },
+    });
+    assert.equal(reg.status, 200, reg.text);
+    const show = reg.data.continue_with.find((c) => c.action === 'show_verification_ui');
+    assert.ok(show, reg.text);
+
+    const mail = await sink.waitFor((m) => m.to.includes(addr) && m.subject === SUBJECT.verify, 30000);
+    assert.equal(mail.from, 'no-reply@mneme.test');
+    assert.deepEqual(mail.envelope.rcptTo, [addr]);
+    const code = codeIn(mail);
+
+    const done = await call(`${server.publicUrl}/self-service/verification?flow=${show.flow.id}`, {
+      method: 'POST', json: { method: 'code', code },
+    });
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.data.state, 'passed_challenge', done.text);
+    const identity = await call(`${server.adminUrl}/admin/identities/${reg.data.identity.id}`);
+    assert.equal(identity.data.verifiable_addresses[0].verified, true, identity.text);
+
+    // serve learns the outcome only from the courier's report on <prefix>.courier.status.
+    const msg = await eventually(async () => {
+      const r = await courierMessages(server, { recipient: addr });
+      return r.data.find((m) => m.status === 'sent');
+    }, { timeout: 30000, what: `a sent courier message to ${addr}` });
+    assert.match(msg.id, uuid);
+    assert.equal(msg.template_type, 'verification_code_valid');
+    assert.equal(msg.subject, SUBJECT.verify);
+    assert.equal(msg.send_count, 1);
+    // The Message-ID header is built from the courier message id.
+    assert.ok(mail.messageId?.startsWith(`<${msg.id}@`), `Message-ID ${mail.messageId} for message ${msg.id}`);
+    const one = await call(`${server.adminUrl}/admin/courier/messages/${msg.id}`);
+    assert.equal(one.status, 200, one.text);
+    assert.deepEqual(one.data.dispatches.map((d) => d.status), ['success'], one.text);
+    assert.equal(sink.mails.filter((m) => m.to.includes(addr)).length, 1);
+  }));
+});
+
+describe('courier through Kafka: scale-out', () => {
+  const dep = new Deployment();
+  before(() => dep.guard(() => dep.start({ tag: 'b', partitions: 6 })));
+  after(() => dep.stop());
+
+  test('scale-out: 3 couriers, 1,000 messages, one killed', { timeout: 170000 }, () => dep.guard(async () => {
+    const N = 1000;
+    const CONCURRENCY = 8;
+    const { server, sink } = dep;
+    const t0 = Date.now();
+    const couriers = ['w1', 'w2', 'w3'].map((id) => dep.startCourier(id, CONCURRENCY));
+    await Promise.all(couriers.map((c) => dep.assigned(c)));
+    console.log(`# 3 couriers hold partitions after ${Date.now() - t0} ms`);
+    const victim = couriers[0];
+
+    const addrs = Array.from({ length: N }, (_, i) => `kafka-scale-${process.pid}-${i}@example.com`);
+    const byRecipient = new Map(addrs.map((a) => [a, []]));
+    let seen = 0;
+    const mailsOf = (a) => {
+      for (; seen < sink.mails.length; seen++) {
+        const m = sink.mails[seen];
+        for (const r of m.envelope.rcptTo) byRecipient.get(r)?.push(m);
+      }
+      return byRecipient.get(a);
+    };
+
+    // Kill one courier once roughly 300 mails arrived, while the rest is queued or in flight.
+    let killedAt = null;
+    const killer = (async () => {
+      await eventually(() => sink.mails.length >= 300, { timeout: 90000, interval: 10, what: '300 mails at the sink' });
+      killedAt = { at: Date.now(), mails: sink.mails.length };
+      await dep.kill(victim, 'SIGKILL');
+    })();
+
+    // 1,000 recovery flows for unknown addresses: one recovery_code_invalid mail each.
+    const submittedAt = new Map();
+    const tQueue = Date.now();
+    await pool(addrs, 32, async (addr) => {
+      const init = await call(`${server.publicUrl}/self-service/recovery/api`);
+      assert.equal(init.status, 200, init.text);
+      const sent = await call(`${server.publicUrl}/self-service/recovery?flow=${init.data.id}`, {
+        method: 'POST', json: { method: 'code', email: addr },
+      });
+      assert.equal(sent.status, 200, sent.text);
+      assert.equal(sent.data.state, 'sent_email', sent.text);
+      submittedAt.set(addr, Date.now());
+    });
+    const queuedMs = Date.now() - tQueue;
+    console.log(`# queued ${N} mails in ${queuedMs} ms (${(N / (queuedMs / 1000)).toFixed(0)} flows/s, 32 clients); ${sink.mails.length} at the sink by then`);
+
+    await killer;
+    assert.deepEqual(victim.exited, { code: null, signal: 'SIGKILL' });
+    const firstMail = sink.mails[0].receivedAt.getTime();
+    console.log(`# SIGKILLed courier ${victim.workerId} (pid ${victim.pid}) at ${killedAt.mails} mails, ${killedAt.at - tQueue} ms after queueing began; `
+      + `first mail after ${firstMail - tQueue} ms, then ${((killedAt.mails - 1) / ((killedAt.at - firstMail) / 1000)).toFixed(0)} mails/s with 3 couriers`);
+
+    const missing = () => addrs.filter((a) => mailsOf(a).length === 0);
+    await eventually(() => missing().length === 0, {
+      timeout: 120000, interval: 200, what: `a mail for each of ${N} recipients (the survivors take the killed courier's partitions after its session timed out)`,
+    }).catch((err) => {
+      const m = missing();
+      throw new Error(`${err.message}; ${m.length} recipients without mail, e.g. ${m.slice(0, 5).join(', ')}`);
+    });
+    const deliveredMs = Date.now() - tQueue;
+    // The takeover shows as the longest silence at the sink after the kill.
+    const times = sink.mails.map((m) => m.receivedAt.getTime()).filter((t) => t >= killedAt.at).sort((a, b) => a - b);
+    let gap = { ms: 0, from: killedAt.at, to: killedAt.at };
+    for (let i = 1; i < times.length; i++) {
+      if (times[i] - times[i - 1] > gap.ms) gap = { ms: times[i] - times[i - 1], from: times[i - 1], to: times[i] };
+    }
+    const resumed = times.filter((t) => t >= gap.to);
+    const latencies = addrs.map((a) => mailsOf(a)[0].receivedAt.getTime() - submittedAt.get(a))
+      .filter((l, i) => mailsOf(addrs[i])[0].receivedAt.getTime() < killedAt.at).sort((a, b) => a - b);
+    const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+    console.log(`# every recipient has a mail ${deliveredMs} ms after queueing began (${(N / (deliveredMs / 1000)).toFixed(1)} mails/s overall, takeover included); `
+      + `submit-to-sink latency before the kill p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, max ${latencies.at(-1)} ms`);
+    console.log(`# takeover: silence of ${gap.ms} ms at the sink (the killed member's session timeout), from ${gap.from - killedAt.at} ms after the kill; `
+      + `then ${resumed.length} mails in ${resumed.at(-1) - gap.to} ms`);
+
+    // Every recipient got its one message; a duplicate is the same message (same Message-ID).
+    const ids = new Set();
+    const duplicated = [];
+    for (const a of addrs) {
+      const mails = mailsOf(a);
+      for (const m of mails) {
+        assert.match(m.messageId ?? '', /^<[0-9a-f-]{36}@[^>]+>$/, `Message-ID of a mail to ${a}`);
+        assert.equal(m.subject, SUBJECT.recoverUnknown);
+      }
+      const distinct = new Set(mails.map((m) => m.messageId));
+      assert.equal(distinct.size, 1, `${a} received ${mails.length} mails with Message-IDs ${[...distinct].join(', ')}`);
+      ids.add(mails[0].messageId);
+      if (mails.length > 1) duplicated.push(mails[0].messageId);
+    }
+    assert.equal(ids.size, N, 'one message per recipient');
+    console.log(`# ${sink.mails.length} mails for ${N} recipients: ${duplicated.length} messages sent more than once `
+      + `(the killed courier's --concurrency: ${victim.concurrency})${duplicated.length ? `: ${duplicated.join(' ')}` : ''}`);
+
+    // serve ingests every report: all N messages are sent, whoever reported them.
+    const tSent = Date.now();
+    let lastTotal;
+    await eventually(async () => {
+      const r = await courierMessages(server, { status: 'sent', page_size: '1' });
+      lastTotal = r.headers.get('x-total-count');
+      return lastTotal === String(N);
+    }, { timeout: 120000, interval: 250, what: `X-Total-Count ${N} for status=sent` }).catch((err) => {
+      throw new Error(`${err.message}; last X-Total-Count: ${lastTotal}`);
+    });
+    console.log(`# status=sent reached ${N} ${Date.now() - tSent} ms after the last recipient had a mail; ${Date.now() - t0} ms in all`);
+    const queued = await courierMessages(server, { status: 'queued', page_size: '1' });
+    assert.equal(queued.headers.get('x-total-count'), '0');
+    const abandoned = await courierMessages(server, { status: 'abandoned', page_size: '1' });
+    assert.equal(abandoned.headers.get('x-total-count'), '0');
+    for (const c of couriers.slice(1)) {
+      assert.equal(c.exited, null, `courier ${c.workerId} is still running:\n${dep.courierLog(c)}`);
+    }
+
+    // Redelivery after the crash repeats at most what the killed courier had in flight.
+    assert.ok(duplicated.length <= victim.concurrency,
+      `${duplicated.length} messages were sent more than once, more than the killed courier's --concurrency ${victim.concurrency}: `
+      + `messages it had sent and reported but whose offsets were not yet committed are delivered again to the new owner`);
+  }));
+});
