@@ -53,6 +53,9 @@ bool EmbeddedCourier::SendOne(const std::string& id) {
   attempt.max_retries = messages_.message_retries();
   if (!sent) {
     attempt.error = {{"message", sent.error().message()}};
+    if (sent.error().code() == Code::kInvalidArgument) {
+      attempt.failure = courier::Failure::kPermanent;  // a 5xx: not retried unchanged
+    }
   }
   auto after = messages_.Execute(id, attempt, "courier:" + options_.worker);
   if (!after) {

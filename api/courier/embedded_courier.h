@@ -2,8 +2,9 @@
 // Kafka needed). A thread takes queued messages from the courier index,
 // marks each processing, hands it to the MailSender and records the attempt;
 // a failed message waits (pull_wait doubled per attempt, at most a minute)
-// and is retried until courier.message_retries is exceeded (abandoned), a
-// permanent refusal (5xx) too, as Kratos does. New messages wake it up at once.
+// and is retried until courier.message_retries is exceeded (abandoned); a
+// permanent refusal (an SMTP 5xx) is abandoned at once, as Kratos intends.
+// New messages wake it up at once.
 // Start()/Stop() (or the destructor); one instance per store.
 #pragma once
 

@@ -42,7 +42,9 @@ Result<std::vector<Event>> DecideAttempt(const Message& state, const RecordAttem
     return std::vector<Event>{MessageSent{c.dispatch_id, c.worker}};
   }
   std::vector<Event> out{MessageDispatchFailed{c.dispatch_id, c.error, c.worker}};
-  if (state.send_count + 1 > c.max_retries) {
+  if (c.failure == Failure::kPermanent) {
+    out.emplace_back(MessageAbandoned{"refused permanently"});
+  } else if (state.send_count + 1 > c.max_retries) {
     out.emplace_back(MessageAbandoned{kMaxRetriesExceeded});
   }
   return out;

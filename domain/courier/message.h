@@ -114,6 +114,8 @@ struct QueueMessage {
   std::string html_body;
 };
 struct StartProcessing {};
+enum class Failure { kTransient, kPermanent };
+
 // A worker's report of one delivery attempt.
 struct RecordAttempt {
   bool ok = false;
@@ -123,6 +125,9 @@ struct RecordAttempt {
   // Kratos's courier.message_retries: a failure that takes send_count above
   // it abandons the message.
   int max_retries = kDefaultMessageRetries;
+  // A permanent refusal (an SMTP 5xx) abandons at once: Kratos means to
+  // (courier/smtp_channel.go), though its dispatcher then re-queues it.
+  Failure failure = Failure::kTransient;
 };
 struct Abandon {
   std::string reason;
@@ -139,6 +144,7 @@ using Command = std::variant<QueueMessage, StartProcessing, RecordAttempt, Aband
 //     RecordAttempt whose dispatch_id is recorded already.
 //   * RecordAttempt without a dispatch_id: kInvalidArgument.
 //   * RecordAttempt ok: [sent]. Failed: [dispatch_failed], plus
+//     [abandoned "refused permanently"] for a permanent failure, or
 //     [abandoned "max retries exceeded"] when send_count after it exceeds
 //     max_retries (Kratos abandons once send_count > courier.message_retries,
 //     so with the default 5 the sixth failure abandons).

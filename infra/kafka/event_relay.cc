@@ -83,6 +83,9 @@ void EventRelay::OnDelivery(uint64_t position, bool ok) {
     failed_ = true;
     return;
   }
+  if (position <= checkpoint_.load()) {
+    return;  // a copy from before a resend: counted already
+  }
   if (auto it = parts_left_.find(position); it != parts_left_.end()) {
     if (--it->second > 0) {
       return;  // other messages of this event still in flight

@@ -45,7 +45,8 @@ DispatchReport SendWithRetries(MailSender& sender, const OutgoingMail& mail,
     dispatch["status"] = domain::courier::kDispatchFailed;
     dispatch["error"] = {{"message", sent.error().message()}};
     report.dispatches.push_back(std::move(dispatch));
-    if (attempt > policy.message_retries) {
+    // A permanent refusal (an SMTP 5xx) is not retried unchanged.
+    if (attempt > policy.message_retries || sent.error().code() == Code::kInvalidArgument) {
       report.status = domain::courier::kStatusAbandoned;
       return report;
     }

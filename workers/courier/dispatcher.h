@@ -2,7 +2,8 @@
 // mail (the courier.message.queued data the relay produced, sealed with the
 // mail vault's key derived from secrets.cipher) and send it, retrying failed
 // attempts with a doubling wait until one succeeds or the attempts exceed
-// courier.message_retries (Kratos abandons once send_count > message_retries).
+// courier.message_retries (Kratos abandons once send_count > message_retries);
+// a permanent refusal (an SMTP 5xx, kInvalidArgument) is abandoned at once.
 // Every attempt carries the same Message-ID (the message id), so a resend
 // after a crash is recognisably the same mail. Thread-safe.
 #pragma once

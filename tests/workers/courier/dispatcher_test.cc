@@ -165,7 +165,7 @@ TEST_F(SendWithRetriesTest, WaitsBetweenAttempts) {
 // (courier/smtp_channel.go) abandon a message at a permanent refusal (an SMTP
 // 5xx reply, kInvalidArgument); SendWithRetries retries it
 // message_retries times. Enable once the dispatcher abandons at once.
-TEST_F(SendWithRetriesTest, DISABLED_APermanentRefusalIsNotRetried) {
+TEST_F(SendWithRetriesTest, APermanentRefusalIsNotRetried) {
   FlakySender sender(-1, Code::kInvalidArgument);
   auto report = SendWithRetries(sender, Mail(), Fast(5), clock_, ids_, "w");
   EXPECT_EQ(report.status, "abandoned");
