@@ -4,10 +4,13 @@
 // mirrors the log to a fresh topic prefix; a consumer assigned to every
 // partition of "<prefix>.events" reads each event's position header and
 // records when it arrived. Lag = receive time - append-return time, per
-// position. A few warm-up events (not counted) first make sure the relay's
-// producer and the consumer are connected. Prints the achieved append rate,
-// append latency and p50/p90/p99/max lag.
-//   mirror_bench --brokers HOST:PORT [--rate 2000] [--seconds 20] [--prefix P] [--dir PATH]
+// position. A few events (not counted) first make sure the relay's producer
+// and the consumer are connected, then --warmup seconds at the rate (not
+// counted either) warm up a freshly started broker. Prints the achieved
+// append rate, append latency and p50/p90/p99/p99.9/max lag, and on stderr
+// the seconds whose p99 exceeded 20 ms.
+//   mirror_bench --brokers HOST:PORT [--rate 2000] [--seconds 20] [--warmup 2]
+//                [--prefix P] [--dir PATH]
 // Progress goes to stderr; the figures to stdout.
 #include <unistd.h>
 
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   std::string prefix = "mirror" + std::to_string(std::time(nullptr)) + "x" + std::to_string(getpid());
   double rate = 2000;
   double seconds = 20;
+  double warmup = 2;
   std::string dir = std::filesystem::temp_directory_path() / ("mneme-mirror-bench-" + std::to_string(getpid()));
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -138,6 +142,8 @@ int main(int argc, char** argv) {
       rate = std::stod(v);
     } else if (a == "--seconds") {
       seconds = std::stod(v);
+    } else if (a == "--warmup") {
+      warmup = std::stod(v);
     } else if (a == "--prefix") {
       prefix = v;
     } else if (a == "--dir") {
@@ -146,8 +152,8 @@ int main(int argc, char** argv) {
   }
   if (brokers.empty()) {
     std::fprintf(stderr,
-                 "usage: mirror_bench --brokers HOST:PORT [--rate 2000] [--seconds 20] [--prefix P] "
-                 "[--dir PATH]\n");
+                 "usage: mirror_bench --brokers HOST:PORT [--rate 2000] [--seconds 20] [--warmup 2] "
+                 "[--prefix P] [--dir PATH]\n");
     return 2;
   }
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -178,9 +184,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  constexpr uint64_t kWarmup = 20;
+  // Positions 1..skip are not measured: 20 events that must arrive before
+  // anything else (the relay's producer has its id, the reader fetches), then
+  // `warmup` seconds at the rate (a freshly started broker's JIT warms up).
+  constexpr uint64_t kFirst = 20;
+  const uint64_t warm_steady = static_cast<uint64_t>(rate * warmup);
+  const uint64_t skip = kFirst + warm_steady;
   const uint64_t measured = static_cast<uint64_t>(rate * seconds);
-  const uint64_t capacity = kWarmup + measured + 1;
+  const uint64_t capacity = skip + measured + 1;
   std::vector<std::atomic<int64_t>> appended(capacity);
   std::vector<std::atomic<int64_t>> received(capacity);
   std::vector<double> append_ms;
@@ -209,7 +220,7 @@ int main(int argc, char** argv) {
     if (position < capacity) {
       appended[position] = done;
     }
-    if (i >= kWarmup) {
+    if (i >= skip) {
       append_ms.push_back(static_cast<double>(done - start) / 1e6);
     }
     return true;
@@ -224,20 +235,30 @@ int main(int argc, char** argv) {
   (*relay)->Start();
 
   // Warm-up: the relay's producer has its producer id, the reader fetches.
-  for (uint64_t i = 0; i < kWarmup; ++i) {
+  for (uint64_t i = 0; i < kFirst; ++i) {
     if (!append(i)) {
       return 1;
     }
   }
   const auto warm_deadline = Clock::now() + std::chrono::seconds(60);
-  while (reader.count() < kWarmup && Clock::now() < warm_deadline) {
+  while (reader.count() < kFirst && Clock::now() < warm_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (reader.count() < kWarmup) {
+  if (reader.count() < kFirst) {
     std::fprintf(stderr, "warm-up events did not arrive (%llu/%llu)\n",
                  static_cast<unsigned long long>(reader.count()),
-                 static_cast<unsigned long long>(kWarmup));
+                 static_cast<unsigned long long>(kFirst));
     return 1;
+  }
+  if (warm_steady > 0) {
+    std::fprintf(stderr, "  warming up: %.0f s at %.0f events/s (not measured)\n", warmup, rate);
+    const auto w0 = Clock::now();
+    for (uint64_t k = 0; k < warm_steady; ++k) {
+      std::this_thread::sleep_until(w0 + std::chrono::nanoseconds(static_cast<int64_t>(k * 1e9 / rate)));
+      if (!append(kFirst + k)) {
+        return 1;
+      }
+    }
   }
   std::fprintf(stderr, "  warmed up; appending %llu events at %.0f/s to %s (%d partitions)\n",
                static_cast<unsigned long long>(measured), rate, topic.c_str(),
@@ -250,7 +271,7 @@ int main(int argc, char** argv) {
   for (uint64_t k = 0; k < measured; ++k) {
     const auto due = t0 + std::chrono::nanoseconds(static_cast<int64_t>(k * 1e9 / rate));
     std::this_thread::sleep_until(due);
-    if (!append(kWarmup + k)) {
+    if (!append(skip + k)) {
       return 1;
     }
     if (Clock::now() >= next_progress) {
@@ -259,7 +280,7 @@ int main(int argc, char** argv) {
                    "  %4.1fs appended %llu received %llu (+%llu) relay lag %llu events\n",
                    std::chrono::duration<double>(Clock::now() - t0).count(),
                    static_cast<unsigned long long>(k + 1),
-                   static_cast<unsigned long long>(rx - kWarmup),
+                   static_cast<unsigned long long>(rx > skip ? rx - skip : 0),
                    static_cast<unsigned long long>(rx - last_received),
                    static_cast<unsigned long long>((*relay)->Lag()));
       last_received = rx;
@@ -268,7 +289,7 @@ int main(int argc, char** argv) {
   }
   const double append_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const auto drain_deadline = Clock::now() + std::chrono::seconds(30);
-  while (reader.count() < kWarmup + measured && Clock::now() < drain_deadline) {
+  while (reader.count() < skip + measured && Clock::now() < drain_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   (*relay)->Stop();
@@ -277,7 +298,7 @@ int main(int argc, char** argv) {
   lags.reserve(measured);
   uint64_t missing = 0;
   uint64_t early = 0;  // arrived before Append returned to its caller
-  for (uint64_t p = kWarmup + 1; p < capacity; ++p) {
+  for (uint64_t p = skip + 1; p < capacity; ++p) {
     const int64_t a = appended[p].load();
     const int64_t r = received[p].load();
     if (a == 0 || r == 0) {
@@ -288,6 +309,29 @@ int main(int argc, char** argv) {
       ++early;
     }
     lags.push_back(static_cast<double>(std::max<int64_t>(r - a, 0)) / 1e6);
+  }
+  // Per second of appending: where the tail comes from.
+  {
+    const int64_t start_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count();
+    std::vector<std::vector<double>> by_second(static_cast<size_t>(seconds) + 2);
+    for (uint64_t p = skip + 1; p < capacity; ++p) {
+      const int64_t a = appended[p].load();
+      const int64_t r = received[p].load();
+      if (a == 0 || r == 0) {
+        continue;
+      }
+      const size_t s = std::min(by_second.size() - 1, static_cast<size_t>(std::max<int64_t>(a - start_ns, 0) / 1000000000));
+      by_second[s].push_back(static_cast<double>(std::max<int64_t>(r - a, 0)) / 1e6);
+    }
+    for (size_t s = 0; s < by_second.size(); ++s) {
+      auto& v = by_second[s];
+      std::sort(v.begin(), v.end());
+      if (!v.empty() && Percentile(v, 0.99) > 20) {
+        std::fprintf(stderr, "  slow second %zu: %zu events, lag p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+                     s, v.size(), Percentile(v, 0.5), Percentile(v, 0.99), v.back());
+      }
+    }
   }
   std::sort(lags.begin(), lags.end());
   std::sort(append_ms.begin(), append_ms.end());
