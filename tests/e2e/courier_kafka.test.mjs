@@ -188,7 +188,7 @@ class Deployment {
   async kill(c, signal) {
     if (c.exited) return;
     const exited = new Promise((r) => c.child.once('exit', r));
-    process.kill(c.pid, signal);
+    try { process.kill(c.pid, signal); } catch { /* gone already: its exit event is on its way */ }
     await exited;
   }
 
@@ -196,8 +196,8 @@ class Deployment {
   async stopCourier(c) {
     if (c.exited) return;
     const exited = new Promise((r) => c.child.once('exit', r));
-    process.kill(c.pid, 'SIGTERM');
-    const timer = setTimeout(() => { if (!c.exited) process.kill(c.pid, 'SIGKILL'); }, 15000);
+    try { process.kill(c.pid, 'SIGTERM'); } catch { /* gone already */ }
+    const timer = setTimeout(() => { try { if (!c.exited) process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ } }, 15000);
     await exited;
     clearTimeout(timer);
   }

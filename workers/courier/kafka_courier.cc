@@ -656,6 +656,25 @@ void KafkaCourier::PauseOrResume() {
     rd_kafka_pause_partitions(consumer_.get(), assignment.get());
   } else {
     rd_kafka_resume_partitions(consumer_.get(), assignment.get());
+    // librdkafka 2.0 fetches a resumed partition only about a second later;
+    // a seek to the position it already has restarts the fetch at once.
+    // Partitions without a position yet are left alone (a seek to "invalid"
+    // would replay them from the start).
+    if (rd_kafka_position(consumer_.get(), assignment.get()) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      PartitionList known(rd_kafka_topic_partition_list_new(assignment.get()->cnt));
+      for (int i = 0; i < assignment.get()->cnt; ++i) {
+        const auto& p = assignment.get()->elems[i];
+        if (p.offset >= 0) {
+          rd_kafka_topic_partition_list_add(known.get(), p.topic, p.partition)->offset = p.offset;
+        }
+      }
+      if (known.get()->cnt > 0) {
+        if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_.get(), known.get(), 0)) {
+          log_->warn("courier seek after resume failed: {}", rd_kafka_error_string(e));
+          rd_kafka_error_destroy(e);
+        }
+      }
+    }
   }
   paused_ = pause;
 }
