@@ -1,10 +1,13 @@
 #include "api/admin/audit_service.h"
 
+#include "api/admin/json_diff.h"
+
 #include <algorithm>
 #include <future>
 #include <optional>
 #include <thread>
 
+#include "api/admin/json_diff.h"
 #include "domain/common/time.h"
 #include "domain/common/uuid.h"
 #include "domain/flow/flow.h"
@@ -63,6 +66,25 @@ std::vector<std::string> KeysChangedBy(const std::string& type) {
   return {};
 }
 
+// Whether PartialView renders the whole view for `keys`.
+bool NeedsWholeView(const std::vector<std::string>& keys) {
+  return keys.empty() || std::any_of(keys.begin(), keys.end(), [](const std::string& k) {
+           return k == "verifiable_addresses" || k == "recovery_addresses";
+         });
+}
+
+// PartialView's answer, taken from a whole view already rendered.
+json Subset(const json& whole, const std::vector<std::string>& keys) {
+  if (keys.empty()) {
+    return whole;
+  }
+  json out = json::object();
+  for (const auto& k : keys) {
+    out[k] = whole.value(k, json());
+  }
+  return out;
+}
+
 // The part of the audit view under `keys`, rendering only what it needs.
 json PartialView(const IdentityService& identities, const Identity& i,
                  const std::vector<std::string>& keys) {
@@ -112,7 +134,7 @@ struct DecodedEvent {
 // itself is cheap and stays sequential). Errors: the first decode error.
 Result<std::vector<DecodedEvent>> DecodeAll(domain::PersonalDataCipher& cipher,
                                             const std::vector<domain::EventEnvelope>& events,
-                                            size_t count) {
+                                            size_t count, bool parallel = true) {
   std::vector<std::optional<DecodedEvent>> out(count);
   auto decode_range = [&](size_t begin, size_t end) -> Status {
     for (size_t i = begin; i < end; ++i) {
@@ -125,7 +147,9 @@ Result<std::vector<DecodedEvent>> DecodeAll(domain::PersonalDataCipher& cipher,
   };
   constexpr size_t kMinChunk = 512;
   const size_t threads =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), (count + kMinChunk - 1) / kMinChunk);
+      parallel ? std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                  (count + kMinChunk - 1) / kMinChunk)
+               : 1;
   if (threads <= 1) {
     MNEME_RETURN_IF_ERROR(decode_range(0, count));
   } else {
@@ -234,10 +258,63 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
   if (!IsUuid(id)) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
   }
-  MNEME_TRY(auto events, store_.ReadStream(domain::identity::StreamOf(id), StreamVersion(1)));
-  if (events.empty()) {
+  // Read the stream in pages and decode each page on another thread while
+  // the next one is read (reading and decoding are most of the time). Only
+  // what the page can need is read: everything before it, `limit` more, and
+  // one beyond to know where the next page starts.
+  constexpr size_t kPage = 1024;
+  const std::string stream = domain::identity::StreamOf(id);
+  std::vector<std::shared_ptr<const std::vector<domain::EventEnvelope>>> pages;
+  std::vector<std::future<Result<std::vector<DecodedEvent>>>> decoding;
+  size_t total = 0;
+  size_t before_page = 0;  // events before from_position
+  bool more = true;
+  while (more) {
+    MNEME_TRY(auto page, store_.ReadStreamPage(stream, StreamVersion(total + 1), kPage));
+    more = page.size() == kPage;
+    for (const auto& e : page) {
+      before_page += e.position.value() < from_position ? 1 : 0;
+    }
+    total += page.size();
+    if (page.empty()) {
+      break;
+    }
+    auto shared = std::make_shared<const std::vector<domain::EventEnvelope>>(std::move(page));
+    pages.push_back(shared);
+    decoding.push_back(std::async(std::launch::async, [this, shared] {
+      return DecodeAll(cipher_, *shared, shared->size(), /*parallel=*/false);
+    }));
+    if (total > before_page + limit) {
+      break;  // enough for this page and the start of the next
+    }
+  }
+  if (total == 0) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
   }
+  auto event_at = [&](size_t i) -> const domain::EventEnvelope& {
+    return (*pages[i / kPage])[i % kPage];
+  };
+  std::vector<std::vector<DecodedEvent>> decoded_pages(pages.size());
+  size_t decoded_upto = 0;  // pages whose decode was collected
+  auto decoded_at = [&](size_t i) -> Result<const DecodedEvent*> {
+    while (decoded_upto <= i / kPage) {
+      MNEME_TRY(decoded_pages[decoded_upto], decoding[decoded_upto].get());
+      ++decoded_upto;
+    }
+    return &decoded_pages[i / kPage][i % kPage];
+  };
+  // Collects every decode before returning (also on errors): no task may
+  // outlive the page it reads.
+  struct Join {
+    std::vector<std::future<Result<std::vector<DecodedEvent>>>>& tasks;
+    ~Join() {
+      for (auto& t : tasks) {
+        if (t.valid()) {
+          t.wait();
+        }
+      }
+    }
+  } join{decoding};
   auto rows = reads_.ScanRows(projections::IdentityActivity::kName,
                               projections::IdentityActivity::Prefix(id), "", SIZE_MAX);
   // A store opened without the activity projection (tools, benchmarks) has
@@ -268,13 +345,7 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
     }
     return OkStatus();
   };
-  // Decode what this page can need: everything before it, and `limit` more.
-  size_t needed = 0;
-  while (needed < events.size() && events[needed].position.value() < from_position) {
-    ++needed;
-  }
-  needed = std::min(events.size(), needed + limit);
-  MNEME_TRY(auto decoded, DecodeAll(cipher_, events, needed));
+  const size_t needed = std::min(total, before_page + limit);
   struct PendingItem {
     size_t slot;   // index in page.events
     size_t event;  // index in events
@@ -284,9 +355,10 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
   };
   std::vector<PendingItem> pending;
   Identity state;
-  state.id = events.front().stream.substr(9);
+  state.id = id;
+  std::optional<json> current_view;  // AuditView(state), when rendered
   for (size_t i = 0; i < needed; ++i) {
-    const auto& e = events[i];
+    const auto& e = event_at(i);
     MNEME_RETURN_IF_ERROR(flush_activity(e.position.value()));
     if (page.next_position != 0) {
       break;
@@ -297,13 +369,29 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
     }
     const bool listed = e.position.value() >= from_position;
     const auto keys = KeysChangedBy(e.type);
-    json before_view = listed ? PartialView(identities_, state, keys) : json();
-    Folded folded{domain::identity::Evolve(std::move(state), decoded[i].event, e.time),
-                  decoded[i].erased};
+    // Events that need the whole view render it once: the view after one
+    // event is the view before the next.
+    const bool whole = NeedsWholeView(keys) && state.exists && !state.deleted;
+    json before_view;
     if (listed) {
+      before_view = whole && current_view ? Subset(*current_view, keys)
+                                          : PartialView(identities_, state, keys);
+    }
+    MNEME_TRY(const DecodedEvent* d, decoded_at(i));
+    Folded folded{domain::identity::Evolve(std::move(state), d->event, e.time), d->erased};
+    current_view.reset();
+    if (listed) {
+      json after_view;
+      if (!folded.erased) {
+        if (NeedsWholeView(keys) && folded.state.exists && !folded.state.deleted) {
+          current_view = AuditView(identities_, folded.state);
+          after_view = Subset(*current_view, keys);
+        } else {
+          after_view = PartialView(identities_, folded.state, keys);
+        }
+      }
       // The item is built below, off this sequential pass; keep its place.
-      pending.push_back({page.events.size(), i, std::move(before_view),
-                         folded.erased ? json() : PartialView(identities_, folded.state, keys),
+      pending.push_back({page.events.size(), i, std::move(before_view), std::move(after_view),
                          folded.erased});
       page.events.push_back(nullptr);
     }
@@ -313,7 +401,7 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
   auto build = [&](size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {
       auto& p = pending[k];
-      const auto& e = events[p.event];
+      const auto& e = event_at(p.event);
       json item = {{"position", e.position.value()},
                    {"version", e.version.value()},
                    {"type", e.type},
@@ -324,7 +412,7 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
         item["erased"] = true;
         item["changes"] = nullptr;
       } else {
-        item["changes"] = json::diff(p.before, p.after);
+        item["changes"] = JsonDiff(p.before, p.after);
       }
       page.events[p.slot] = std::move(item);
     }
@@ -340,12 +428,12 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
   for (auto& j : jobs) {
     j.get();
   }
-  if (page.next_position == 0 && needed < events.size()) {
+  if (page.next_position == 0 && needed < total) {
     // The page filled up before the identity's later events: activity before
     // the next of them still belongs on this page or starts the next one.
-    MNEME_RETURN_IF_ERROR(flush_activity(events[needed].position.value()));
+    MNEME_RETURN_IF_ERROR(flush_activity(event_at(needed).position.value()));
     if (page.next_position == 0) {
-      page.next_position = events[needed].position.value();
+      page.next_position = event_at(needed).position.value();
     }
   }
   if (page.next_position == 0) {

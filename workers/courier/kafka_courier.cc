@@ -179,6 +179,9 @@ Result<std::unique_ptr<KafkaCourier>> KafkaCourier::Create(KafkaCourierOptions o
                       {"enable.auto.commit", "false"},
                       {"enable.auto.offset.store", "false"},
                       {"auto.offset.reset", "earliest"},
+                      // A killed courier's partitions move after 10 s, not 45.
+                      {"session.timeout.ms", "10000"},
+                      {"heartbeat.interval.ms", "3000"},
                       // Classic protocol (librdkafka 2.0 has no KIP-848), incremental.
                       {"partition.assignment.strategy", "cooperative-sticky"}}));
   rd_kafka_conf_set_opaque(cconf, courier.get());
@@ -230,7 +233,9 @@ Status KafkaCourier::Run(const std::atomic<bool>& stop) {
   auto last_report = steady_clock::now();
   auto last_commit = last_report;
   while (!stop.load() && !fatal_.load()) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
+    // A short poll: a delivered report is committed within milliseconds, so
+    // a killed courier leaves little more than its mails in flight.
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 10);
     if (m != nullptr) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         Take(m);
@@ -241,8 +246,9 @@ Status KafkaCourier::Run(const std::atomic<bool>& stop) {
       rd_kafka_message_destroy(m);
     }
     PauseOrResume();
-    if (steady_clock::now() - last_commit > std::chrono::milliseconds(200)) {
-      Commit({}, CommitMode::kAsync);  // a crash redelivers at most ~200 ms of reports
+    if (commit_due_.exchange(false) ||
+        steady_clock::now() - last_commit > std::chrono::milliseconds(200)) {
+      Commit({}, CommitMode::kAsync);
       last_commit = steady_clock::now();
     }
     if (steady_clock::now() - last_report > std::chrono::seconds(10)) {
@@ -383,6 +389,7 @@ void KafkaCourier::OnDelivery(std::unique_ptr<Delivery> d, int err) {
       --it->second.in_flight;
     }
     --outstanding_;
+    commit_due_ = true;
     done_cv_.notify_all();
     return;
   }

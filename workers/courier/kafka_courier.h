@@ -13,9 +13,12 @@
 // the ones not yet started, waits for the ones in flight to be reported,
 // commits synchronously, and only then acknowledges the revocation: the next
 // owner starts right after the last reported record and sends nothing twice.
-// While running, commits go out every 200 ms, so a crash (or a lost
-// partition) redelivers at most the records in flight and those reported in
-// the last 200 ms; DispatchReports are deduplicated downstream by message id.
+// While running, a commit goes out as soon as a report is delivered (and at
+// least every 200 ms), so a crash (or a lost partition) redelivers only the
+// records in flight: being sent, being reported, or behind an earlier record
+// of their partition still in flight. DispatchReports are deduplicated
+// downstream by message id. A killed member's partitions move after the
+// session timeout (10 s).
 // Records without a key or with an empty value are logged, skipped and
 // committed.
 //
@@ -194,6 +197,7 @@ class KafkaCourier {
   std::atomic<uint64_t> processed_{0};
   std::atomic<uint64_t> skipped_{0};
   std::atomic<size_t> assigned_{0};
+  std::atomic<bool> commit_due_{false};  // a report was delivered since the last commit
   std::atomic<bool> fatal_{false};
   std::atomic<bool> delivery_stop_{false};
   uint64_t reported_processed_ = 0;  // main thread only
