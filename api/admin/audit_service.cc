@@ -402,12 +402,14 @@ Result<HistoryPage> AuditService::History(const std::string& id, uint64_t from_p
     for (size_t k = begin; k < end; ++k) {
       auto& p = pending[k];
       const auto& e = event_at(p.event);
-      json item = {{"position", e.position.value()},
-                   {"version", e.version.value()},
-                   {"type", e.type},
-                   {"time", FormatRfc3339(e.time)},
-                   {"actor", e.actor},
-                   {"request_id", e.request_id}};
+      // Assigned one by one: nlohmann's initializer lists copy every value.
+      json item = json::object();
+      item["position"] = e.position.value();
+      item["version"] = e.version.value();
+      item["type"] = e.type;
+      item["time"] = FormatRfc3339(e.time);
+      item["actor"] = e.actor;
+      item["request_id"] = e.request_id;
       if (p.erased) {
         item["erased"] = true;
         item["changes"] = nullptr;

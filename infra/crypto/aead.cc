@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include <array>
+
 #include <cryptopp/aes.h>
 #include <cryptopp/filters.h>
 #include <cryptopp/gcm.h>
@@ -132,32 +134,53 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
   while (!text.empty() && text.back() == '=') {
     text.remove_suffix(1);
   }
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
+  // 0..63 for the alphabet, 64 for anything else. Every sealed value in the
+  // log is decoded with this on reads, so it works four characters at a time.
+  static constexpr auto kValues = [] {
+    std::array<uint8_t, 256> t{};
+    t.fill(64);
+    for (int i = 0; i < 26; ++i) {
+      t['A' + i] = static_cast<uint8_t>(i);
+      t['a' + i] = static_cast<uint8_t>(26 + i);
+    }
+    for (int i = 0; i < 10; ++i) {
+      t['0' + i] = static_cast<uint8_t>(52 + i);
+    }
+    t['-'] = 62;
+    t['_'] = 63;
+    return t;
+  }();
   if (text.size() % 4 == 1) {
     return MakeError(Code::kInvalidArgument, "not base64url");
   }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = value(c);
-    if (v < 0) {
-      return MakeError(Code::kInvalidArgument, "not base64url");
+  const size_t full = text.size() / 4;
+  const size_t rest = text.size() % 4;  // 0, 2 or 3 characters
+  std::string out(full * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  char* o = out.data();
+  uint8_t bad = 0;
+  for (size_t q = 0; q < full; ++q, in += 4, o += 3) {
+    const uint8_t a = kValues[in[0]], b = kValues[in[1]], c = kValues[in[2]], d = kValues[in[3]];
+    bad |= (a | b | c | d) & 64;
+    const uint32_t v = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c} << 6) | d;
+    o[0] = static_cast<char>(v >> 16);
+    o[1] = static_cast<char>(v >> 8);
+    o[2] = static_cast<char>(v);
+  }
+  if (rest > 0) {
+    uint32_t v = 0;
+    for (size_t k = 0; k < rest; ++k) {
+      const uint8_t x = kValues[in[k]];
+      bad |= x & 64;
+      v |= uint32_t{x} << (18 - 6 * k);
     }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    o[0] = static_cast<char>(v >> 16);
+    if (rest == 3) {
+      o[1] = static_cast<char>(v >> 8);
     }
+  }
+  if (bad) {
+    return MakeError(Code::kInvalidArgument, "not base64url");
   }
   return out;
 }

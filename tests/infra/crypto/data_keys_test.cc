@@ -40,6 +40,22 @@ TEST(AeadTest, ConstantTimeEqualsAndBase64Url) {
   EXPECT_NE(RandomBytes(16), RandomBytes(16));
 }
 
+TEST(AeadTest, Base64UrlRoundTripsEveryLengthAndRefusesOtherAlphabets) {
+  for (size_t n = 0; n <= 70; ++n) {
+    const std::string bytes = RandomBytes(n);
+    const std::string text = Base64UrlEncode(bytes);
+    auto back = Base64UrlDecode(text);
+    ASSERT_TRUE(back.has_value()) << n;
+    EXPECT_EQ(*back, bytes) << n;
+    EXPECT_EQ(*Base64UrlDecode(text + std::string((4 - text.size() % 4) % 4, '=')), bytes) << n;
+  }
+  EXPECT_EQ(*Base64UrlDecode("AAECAwQFBgcICQoLDA0ODw"), std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16));
+  EXPECT_THAT(Base64UrlDecode("abcde"), HasCode(Code::kInvalidArgument));  // 4n+1 characters
+  EXPECT_THAT(Base64UrlDecode("ab.d"), HasCode(Code::kInvalidArgument));
+  EXPECT_THAT(Base64UrlDecode("abc\n"), HasCode(Code::kInvalidArgument));
+  EXPECT_THAT(Base64UrlDecode("a b"), HasCode(Code::kInvalidArgument));
+}
+
 TEST(DataKeyringTest, WrapsPerOwnerAndSurvivesRotation) {
   DataKeyring old_ring({kKek1});
   auto key = old_ring.NewKey("identity-1");
