@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/event/personal_data.h"
+
 namespace mneme::projections {
 
 std::string FlowRetention::ExpiryBound(domain::Timestamp t) {
@@ -28,9 +30,8 @@ Status FlowRetention::Apply(const domain::EventEnvelope& event, domain::Projecti
   }
   const std::string id = event.stream.substr(5);
   // Only plain fields are read: no keys needed.
-  auto doc = nlohmann::json::parse(event.data, nullptr, false);
-  const nlohmann::json plain =
-      doc.is_object() ? doc.value("plain", nlohmann::json::object()) : nlohmann::json::object();
+  auto parsed = domain::PlainOf(event.data);
+  const nlohmann::json plain = parsed ? std::move(*parsed) : nlohmann::json::object();
   if (event.type == "flow.created") {
     const std::string owner = plain.is_object() ? plain.value("identity_id", "") : "";
     if (owner.empty() && plain.is_object() && plain.contains("expires_at") &&

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/event/personal_data.h"
+
 namespace mneme::projections {
 
 std::string IdentityActivity::RowKey(const std::string& identity_id, uint64_t position) {
@@ -26,9 +28,8 @@ Status IdentityActivity::Apply(const domain::EventEnvelope& event, domain::Proje
     return OkStatus();
   }
   // Only plain fields are read: no keys needed.
-  auto doc = nlohmann::json::parse(event.data, nullptr, false);
-  const nlohmann::json plain =
-      doc.is_object() ? doc.value("plain", nlohmann::json::object()) : nlohmann::json::object();
+  auto parsed = domain::PlainOf(event.data);
+  const nlohmann::json plain = parsed ? std::move(*parsed) : nlohmann::json::object();
   std::string identity = plain.is_object() ? plain.value("identity_id", "") : "";
   if (session) {
     const std::string sid = event.stream.substr(8);

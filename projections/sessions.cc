@@ -11,11 +11,8 @@ Result<domain::session::Event> Sessions::DecodeEvent(domain::PersonalDataCipher&
       return *decoded;
     }
   }
-  auto doc = nlohmann::json::parse(event.data, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return MakeError(Code::kDataLoss, "session event data is not a JSON object");
-  }
-  const std::string owner = doc.value("plain", nlohmann::json::object()).value("identity_id", "");
+  MNEME_TRY(auto plain, domain::PlainOf(event.data));
+  const std::string owner = plain.is_object() ? plain.value("identity_id", "") : "";
   MNEME_TRY(auto data, domain::OpenEventData(cipher, owner, event.data));
   return domain::session::Decode(event.type, data.plain, data.personal);
 }

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,10 @@ class PersonalDataCipher {
 // {"plain": plain, "pii": Seal(personal)} as JSON text.
 Result<std::string> SealEventData(PersonalDataCipher& cipher, const std::string& owner,
                                   const nlohmann::json& plain, const nlohmann::json& personal);
+
+// The plain part of event data, without reading the sealed part.
+// Errors: kDataLoss (not a JSON object).
+Result<nlohmann::json> PlainOf(std::string_view data);
 
 struct OpenedEventData {
   nlohmann::json plain;
