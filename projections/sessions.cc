@@ -11,9 +11,7 @@ Result<domain::session::Event> Sessions::DecodeEvent(domain::PersonalDataCipher&
       return *decoded;
     }
   }
-  MNEME_TRY(auto plain, domain::PlainOf(event.data));
-  const std::string owner = plain.is_object() ? plain.value("identity_id", "") : "";
-  MNEME_TRY(auto data, domain::OpenEventData(cipher, owner, event.data));
+  MNEME_TRY(auto data, domain::OpenEventDataOwnedBy(cipher, "identity_id", event.data));
   return domain::session::Decode(event.type, data.plain, data.personal);
 }
 

@@ -67,22 +67,38 @@ Result<std::string> SealEventData(PersonalDataCipher& cipher, const std::string&
   return data.dump();
 }
 
-Result<OpenedEventData> OpenEventData(PersonalDataCipher& cipher, const std::string& owner,
-                                      const std::string& data) {
+namespace {
+
+// Opens the sealed part into out.personal (or marks it erased).
+Status OpenPersonal(PersonalDataCipher& cipher, const std::string& owner, const std::string& sealed,
+                    OpenedEventData& out) {
+  MNEME_TRY(auto opened, cipher.Open(owner, sealed));
+  if (!opened) {
+    out.erased = true;
+    return OkStatus();
+  }
+  out.personal = nlohmann::json::parse(*opened, nullptr, false);
+  if (out.personal.is_discarded()) {
+    return MakeError(Code::kDataLoss, "personal data is not JSON");
+  }
+  return OkStatus();
+}
+
+// `owner`, or the value of `owner_key` in the plain part when owner_key is set.
+Result<OpenedEventData> Open(PersonalDataCipher& cipher, std::string owner, const char* owner_key,
+                             const std::string& data) {
+  auto owner_of = [&](const nlohmann::json& plain) {
+    if (owner_key != nullptr) {
+      owner = plain.is_object() ? plain.value(owner_key, "") : "";
+    }
+  };
   if (auto split = Split(data)) {
     OpenedEventData out;
     out.plain = nlohmann::json::parse(split->plain, nullptr, false);
     if (!out.plain.is_discarded()) {
+      owner_of(out.plain);
       if (!split->pii.empty()) {
-        MNEME_TRY(auto opened, cipher.Open(owner, std::string(split->pii)));
-        if (!opened) {
-          out.erased = true;
-        } else {
-          out.personal = nlohmann::json::parse(*opened, nullptr, false);
-          if (out.personal.is_discarded()) {
-            return MakeError(Code::kDataLoss, "personal data is not JSON");
-          }
-        }
+        MNEME_RETURN_IF_ERROR(OpenPersonal(cipher, owner, std::string(split->pii), out));
       }
       return out;
     }
@@ -93,18 +109,23 @@ Result<OpenedEventData> OpenEventData(PersonalDataCipher& cipher, const std::str
   }
   OpenedEventData out;
   out.plain = doc.value("plain", nlohmann::json::object());
+  owner_of(out.plain);
   if (doc.contains("pii") && doc["pii"].is_string()) {
-    MNEME_TRY(auto opened, cipher.Open(owner, doc["pii"].get<std::string>()));
-    if (!opened) {
-      out.erased = true;
-    } else {
-      out.personal = nlohmann::json::parse(*opened, nullptr, false);
-      if (out.personal.is_discarded()) {
-        return MakeError(Code::kDataLoss, "personal data is not JSON");
-      }
-    }
+    MNEME_RETURN_IF_ERROR(OpenPersonal(cipher, owner, doc["pii"].get<std::string>(), out));
   }
   return out;
+}
+
+}  // namespace
+
+Result<OpenedEventData> OpenEventData(PersonalDataCipher& cipher, const std::string& owner,
+                                      const std::string& data) {
+  return Open(cipher, owner, nullptr, data);
+}
+
+Result<OpenedEventData> OpenEventDataOwnedBy(PersonalDataCipher& cipher, const char* owner_key,
+                                             const std::string& data) {
+  return Open(cipher, "", owner_key, data);
 }
 
 }  // namespace mneme::domain

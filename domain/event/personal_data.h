@@ -53,5 +53,9 @@ struct OpenedEventData {
 // Errors: kDataLoss (not JSON or tampered).
 Result<OpenedEventData> OpenEventData(PersonalDataCipher& cipher, const std::string& owner,
                                       const std::string& data);
+// As OpenEventData, for data whose key owner is named in its own plain part
+// (`owner_key`, e.g. a session event's "identity_id"): parses it once.
+Result<OpenedEventData> OpenEventDataOwnedBy(PersonalDataCipher& cipher, const char* owner_key,
+                                             const std::string& data);
 
 }  // namespace mneme::domain
