@@ -29,10 +29,10 @@ Status FlowRetention::Apply(const domain::EventEnvelope& event, domain::Projecti
     return OkStatus();
   }
   const std::string id = event.stream.substr(5);
-  // Only plain fields are read: no keys needed.
-  auto parsed = domain::PlainOf(event.data);
-  const nlohmann::json plain = parsed ? std::move(*parsed) : nlohmann::json::object();
   if (event.type == "flow.created") {
+    // Only plain fields are read: no keys needed.
+    auto parsed = domain::PlainOf(event.data);
+    const nlohmann::json plain = parsed ? std::move(*parsed) : nlohmann::json::object();
     const std::string owner = plain.is_object() ? plain.value("identity_id", "") : "";
     if (owner.empty() && plain.is_object() && plain.contains("expires_at") &&
         plain["expires_at"].is_number_integer()) {
@@ -43,15 +43,24 @@ Status FlowRetention::Apply(const domain::EventEnvelope& event, domain::Projecti
     }
     return OkStatus();
   }
-  const bool linked = plain.is_object() && !plain.value("identity_id", "").empty();
-  if (!linked && event.type != "flow.data_expired") {
+  // The events that can name an identity, or end the retention.
+  if (event.type != "flow.failed" && event.type != "flow.completed" &&
+      event.type != "flow.code_sent" && event.type != "flow.data_expired") {
     return OkStatus();
   }
   MNEME_TRY(auto key, rows.Get("f/" + id));
-  if (key) {
-    rows.Delete(*key);
-    rows.Delete("f/" + id);
+  if (!key) {
+    return OkStatus();  // linked already: nothing to track
   }
+  if (event.type != "flow.data_expired") {
+    auto parsed = domain::PlainOf(event.data);
+    const bool linked = parsed && parsed->is_object() && !parsed->value("identity_id", "").empty();
+    if (!linked) {
+      return OkStatus();
+    }
+  }
+  rows.Delete(*key);
+  rows.Delete("f/" + id);
   return OkStatus();
 }
 
