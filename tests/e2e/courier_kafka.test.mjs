@@ -8,7 +8,8 @@
 // Needs the broker of scripts/test (MNEME_KAFKA_BOOTSTRAP); every run uses
 // topic prefixes of its own. Each mneme-courier writes its output to
 // courier-<worker>.log in the test directory, which is kept (and named on
-// stderr) when a test fails.
+// stderr) when a test fails. The flow helpers and the expected Kratos
+// messages are shared with courier.test.mjs (support/flows.mjs).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,18 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, root } from './support/server.mjs';
-import { startSmtpSink, codeIn } from './support/smtp.mjs';
+import { startSmtpSink, codeIn, linksIn } from './support/smtp.mjs';
+import {
+  UI, PASSWORD, uuid, SUBJECT, MSG, ALREADY_USED, email, mailTo, wrongCode, local, Jar, call, node, csrfOf,
+  sessionCookie, redirectsTo, createIdentity, nativeSend, submitCode, browserInit, courierMessages,
+} from './support/flows.mjs';
 
 const migrateBin = process.env.MNEME_MIGRATE_BINARY ?? join(root, 'build', 'mneme-migrate');
 const courierBin = process.env.MNEME_COURIER_BINARY ?? join(root, 'build', 'mneme-courier');
-const UI = 'http://127.0.0.1:3000';
-const PASSWORD = 'a long unique passphrase 42';
 const CIPHER = 'e2e-cipher-secret-32-characters!'; // secrets.cipher of support/server.mjs
-const SUBJECT = {
-  verify: 'Please verify your email address', // verification_code/valid
-  recoverUnknown: 'Account access attempted', // recovery_code/invalid
-};
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const runId = `ck${process.pid}x${Date.now()}`;
 
 function bootstrap() {
@@ -40,7 +38,8 @@ function bootstrap() {
 // The configuration shared by serve, migrate and every courier. The
 // per-client submit limiter (a mneme feature) is widened as in
 // courier.test.mjs so a burst of requests from 127.0.0.1 is never refused.
-function config(sink, kafka) {
+// recoveryUse 'link' also enables the link method.
+function config(sink, kafka, { recoveryUse = 'code' } = {}) {
   return `
 selfservice:
   default_browser_return_url: ${UI}/
@@ -49,7 +48,7 @@ selfservice:
     password:
       config: {haveibeenpwned_enabled: false}
     code:
-      enabled: true
+      enabled: true${recoveryUse === 'link' ? '\n    link:\n      enabled: true' : ''}
   flows:
     error: {ui_url: ${UI}/error}
     login: {ui_url: ${UI}/login}
@@ -66,7 +65,7 @@ selfservice:
     recovery:
       enabled: true
       ui_url: ${UI}/recovery
-      use: code
+      use: ${recoveryUse}
       notify_unknown_recipients: true
 courier:
   smtp:
@@ -80,18 +79,6 @@ mneme:
     client: {burst: 100000, per_second: 10000}
   kafka: {brokers: "${kafka.brokers}", topic_prefix: ${kafka.prefix}, partitions: ${kafka.partitions}}
 `;
-}
-
-// fetch without following redirects, JSON in and out.
-async function call(url, { method = 'GET', json, headers = {} } = {}) {
-  const h = { Accept: 'application/json', ...headers };
-  let body;
-  if (json !== undefined) { h['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
-  const res = await fetch(url, { method, headers: h, body, redirect: 'manual' });
-  const text = await res.text();
-  let data;
-  try { data = text ? JSON.parse(text) : undefined; } catch { data = text; }
-  return { status: res.status, headers: res.headers, data, text };
 }
 
 // Polls fn until it returns a truthy value.
@@ -110,11 +97,13 @@ async function eventually(fn, { timeout = 10000, interval = 100, what = 'conditi
   }
 }
 
-async function courierMessages(server, query) {
-  const r = await call(`${server.adminUrl}/admin/courier/messages?${new URLSearchParams(query)}`);
-  assert.equal(r.status, 200, r.text);
-  assert.ok(Array.isArray(r.data), r.text);
-  return r;
+// The courier message to addr once serve has ingested the courier's `sent`
+// report from <prefix>.courier.status.
+async function sentMessage(server, addr) {
+  return eventually(async () => {
+    const r = await courierMessages(server, { recipient: addr });
+    return r.data.find((m) => m.status === 'sent');
+  }, { timeout: 30000, what: `a sent courier message to ${addr}` });
 }
 
 // Runs `fn` over items with at most `limit` calls at a time.
@@ -138,12 +127,12 @@ class Deployment {
     this.failed = false;
   }
 
-  async start({ tag, partitions }) {
+  async start({ tag, partitions, configOptions }) {
     this.brokers = bootstrap();
     this.prefix = `${runId}${tag}`;
     this.dir = mkdtempSync(join(tmpdir(), 'mneme-e2e-kafka-'));
     this.sink = await startSmtpSink();
-    const extraConfig = config(this.sink, { brokers: this.brokers, prefix: this.prefix, partitions });
+    const extraConfig = config(this.sink, { brokers: this.brokers, prefix: this.prefix, partitions }, configOptions);
     // mneme-migrate runs first (it creates the store and the topics), with
     // the same configuration serve is given below.
     this.configPath = join(this.dir, 'mneme.yml');
@@ -231,10 +220,16 @@ describe('courier through Kafka: one mneme-courier', () => {
   const dep = new Deployment();
   before(() => dep.guard(() => dep.start({ tag: 'a', partitions: 6 })));
   after(() => dep.stop());
+  // The one mneme-courier, started by the first test that needs it.
+  let solo;
+  const courier = () => (solo ??= (async () => {
+    const c = dep.startCourier('solo');
+    await dep.assigned(c);
+    return c;
+  })());
 
   test('registration mail through Kafka: the code verifies, the message is reported sent', () => dep.guard(async () => {
-    const courier = dep.startCourier('solo');
-    await dep.assigned(courier);
+    await courier();
     const { server, sink } = dep;
     const addr = `kafka-verify-${process.pid}@example.com`;
 
@@ -275,6 +270,122 @@ describe('courier through Kafka: one mneme-courier', () => {
     assert.equal(one.status, 200, one.text);
     assert.deepEqual(one.data.dispatches.map((d) => d.status), ['success'], one.text);
     assert.equal(sink.mails.filter((m) => m.to.includes(addr)).length, 1);
+  }));
+
+  test('native recovery by code through Kafka: 1060003, a wrong code 4060006, the right one a session, a used one refused', () => dep.guard(async () => {
+    await courier();
+    const { server, sink } = dep;
+    const addr = email('kafka-recover-code');
+    const identity = await createIdentity(server, addr);
+
+    const { flow, sent } = await nativeSend(server, 'recovery', addr);
+    assert.equal(sent.status, 200, sent.text);
+    assert.equal(sent.data.id, flow.id);
+    assert.equal(sent.data.state, 'sent_email', sent.text);
+    assert.deepEqual(sent.data.ui.messages, [MSG.recoveryCodeSent]);
+
+    // serve relays the message to <prefix>.courier; mneme-courier sends it.
+    const mail = await sink.waitFor(mailTo(addr, SUBJECT.recover), 30000);
+    assert.equal(mail.from, 'no-reply@mneme.test');
+    assert.deepEqual(mail.envelope.rcptTo, [addr]);
+    assert.match(mail.text, /please recover access to your account by entering the following code:/);
+    const code = codeIn(mail);
+
+    const wrong = await submitCode(server, 'recovery', flow.id, wrongCode(code));
+    assert.equal(wrong.status, 200, wrong.text);
+    assert.equal(wrong.data.id, flow.id);
+    assert.equal(wrong.data.state, 'sent_email', wrong.text);
+    assert.deepEqual(wrong.data.ui.messages, [MSG.recoveryCodeInvalid]);
+
+    const ok = await submitCode(server, 'recovery', flow.id, code);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.data.state, 'passed_challenge', ok.text);
+    assert.deepEqual(ok.data.continue_with.map((c) => c.action), ['set_ory_session_token', 'show_settings_ui'], ok.text);
+    const [token, settings] = ok.data.continue_with;
+    assert.match(token.ory_session_token, /^ory_st_/);
+    assert.equal(settings.flow.url, `${UI}/settings?flow=${settings.flow.id}`);
+    const who = await call(`${server.publicUrl}/sessions/whoami`, { headers: { 'X-Session-Token': token.ory_session_token } });
+    assert.equal(who.status, 200, who.text);
+    assert.equal(who.data.identity.id, identity.id);
+    assert.deepEqual(who.data.authentication_methods.map((m) => m.method), ['code_recovery']);
+
+    const replay = await submitCode(server, 'recovery', flow.id, code);
+    assert.equal(replay.status, 400, replay.text);
+    assert.equal(replay.data.error.reason, ALREADY_USED, replay.text);
+    assert.ok(!replay.text.includes('ory_st_'), replay.text);
+
+    // The courier's `sent` report reached serve through <prefix>.courier.status.
+    const msg = await sentMessage(server, addr);
+    assert.equal(msg.template_type, 'recovery_code_valid');
+    assert.equal(msg.subject, SUBJECT.recover);
+    assert.equal(msg.send_count, 1);
+    assert.ok(mail.messageId?.startsWith(`<${msg.id}@`), `Message-ID ${mail.messageId} for message ${msg.id}`);
+    assert.equal(sink.mails.filter(mailTo(addr)).length, 1);
+  }));
+});
+
+describe('courier through Kafka: recovery by link', () => {
+  const dep = new Deployment();
+  before(() => dep.guard(async () => {
+    await dep.start({ tag: 'c', partitions: 2, configOptions: { recoveryUse: 'link' } });
+    await dep.assigned(dep.startCourier('link'));
+  }));
+  after(() => dep.stop());
+
+  test('browser recovery by link through Kafka: the mailed link gives a session once, then 4060004', () => dep.guard(async () => {
+    const { server, sink } = dep;
+    const addr = email('kafka-recover-link');
+    const identity = await createIdentity(server, addr);
+
+    const jar = new Jar();
+    const flow = await browserInit(server, 'recovery', jar);
+    assert.ok([...jar.cookies.keys()].some((k) => k.startsWith('csrf_token')), jar.header());
+    assert.ok(csrfOf(flow).length > 0);
+    assert.equal(node(flow, 'method').attributes.value, 'link');
+    const send = await call(`${server.publicUrl}/self-service/recovery?flow=${flow.id}`, {
+      method: 'POST', jar, accept: 'text/html', form: { method: 'link', email: addr, csrf_token: csrfOf(flow) },
+    });
+    assert.equal(redirectsTo(send, `${UI}/recovery`).searchParams.get('flow'), flow.id);
+    const sent = await call(`${server.publicUrl}/self-service/recovery/flows?id=${flow.id}`, { jar });
+    assert.equal(sent.status, 200, sent.text);
+    assert.equal(sent.data.state, 'sent_email', sent.text);
+    assert.deepEqual(sent.data.ui.messages, [MSG.recoveryLinkSent]);
+
+    const mail = await sink.waitFor(mailTo(addr, SUBJECT.recover), 30000);
+    assert.deepEqual(mail.envelope.rcptTo, [addr]);
+    assert.match(mail.text, /please recover access to your account by clicking the following link:/);
+    const href = linksIn(mail)[0];
+    const link = new URL(href);
+    assert.equal(link.pathname, '/self-service/recovery');
+    assert.equal(link.searchParams.get('flow'), flow.id);
+    assert.ok(link.searchParams.get('token'), href);
+
+    // Opened anywhere (no cookies): 303 to the settings UI with a session.
+    const other = new Jar();
+    const done = await call(local(server, href), { jar: other, accept: 'text/html' });
+    const loc = redirectsTo(done, `${UI}/settings`);
+    assert.match(loc.searchParams.get('flow'), uuid);
+    assert.ok(sessionCookie(done), done.cookies.join('\n'));
+    const who = await call(`${server.publicUrl}/sessions/whoami`, { jar: other });
+    assert.equal(who.status, 200, who.text);
+    assert.equal(who.data.identity.id, identity.id);
+    assert.deepEqual(who.data.authentication_methods.map((m) => m.method), ['link_recovery']);
+
+    // Single use: the second click is a new recovery flow with 4060004 and no session.
+    const jar3 = new Jar();
+    const again = await call(local(server, href), { jar: jar3, accept: 'text/html' });
+    const retry = redirectsTo(again, `${UI}/recovery`);
+    assert.notEqual(retry.searchParams.get('flow'), flow.id);
+    assert.ok(!sessionCookie(again), again.cookies.join('\n'));
+    const fresh = await call(`${server.publicUrl}/self-service/recovery/flows?id=${retry.searchParams.get('flow')}`, { jar: jar3 });
+    assert.equal(fresh.status, 200, fresh.text);
+    assert.deepEqual(fresh.data.ui.messages, [MSG.recoveryTokenInvalid]);
+
+    const msg = await sentMessage(server, addr);
+    assert.equal(msg.template_type, 'recovery_valid');
+    assert.equal(msg.send_count, 1);
+    assert.ok(mail.messageId?.startsWith(`<${msg.id}@`), `Message-ID ${mail.messageId} for message ${msg.id}`);
+    assert.equal(sink.mails.filter(mailTo(addr)).length, 1);
   }));
 });
 
