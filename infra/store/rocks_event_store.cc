@@ -1,5 +1,6 @@
 #include "infra/store/rocks_event_store.h"
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <set>
@@ -378,22 +379,38 @@ Status RocksEventStore::CatchUpProjections(
     }
     return ReplayInto(*job.lp.projection, job.lp.cf.get(), job.from, to, each);
   };
-  const size_t width = std::max<size_t>(1, std::thread::hardware_concurrency());
-  for (size_t start = 0; start < jobs.size(); start += width) {
-    std::vector<std::future<Status>> running;
-    for (size_t i = start + 1; i < std::min(jobs.size(), start + width); ++i) {
-      running.push_back(std::async(std::launch::async, run, std::cref(jobs[i])));
-    }
-    Status first = run(jobs[start]);
-    for (auto& r : running) {
-      Status s = r.get();
-      if (first && !s) {
-        first = std::move(s);
+  // One thread per core takes the next lagging projection as soon as it is
+  // done with one (no waves: a light projection does not leave a core idle
+  // while a heavy one replays). The first error stops the others taking more.
+  const size_t width =
+      std::min(jobs.size(), std::max<size_t>(1, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto worker = [&]() -> Status {
+    Status first = OkStatus();
+    for (size_t i = next++; i < jobs.size() && !failed.load(); i = next++) {
+      Status s = run(jobs[i]);
+      if (!s) {
+        failed = true;
+        if (first) {
+          first = std::move(s);
+        }
       }
     }
-    MNEME_RETURN_IF_ERROR(first);
+    return first;
+  };
+  std::vector<std::future<Status>> running;
+  for (size_t t = 1; t < width; ++t) {
+    running.push_back(std::async(std::launch::async, worker));
   }
-  return OkStatus();
+  Status first = width > 0 ? worker() : OkStatus();
+  for (auto& r : running) {
+    Status s = r.get();
+    if (first && !s) {
+      first = std::move(s);
+    }
+  }
+  return first;
 }
 
 Status RocksEventStore::SetLayoutVersion(uint32_t version) {
