@@ -929,7 +929,13 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
     rocksdb::WriteBatch wb;
     MNEME_RETURN_IF_ERROR(rows.WriteTo(wb));
     wb.Put(cf, kCheckpointKey, EncodeBe64(last)).PermitUncheckedError();
-    auto s = db_->Write(rocksdb::WriteOptions(), &wb);
+    // No write-ahead log for replayed rows: a crash loses at most the rows
+    // not yet flushed, always with their checkpoint (a family flushes whole
+    // memtables, i.e. a prefix of these batches), and the replay resumes
+    // from the flushed checkpoint. The family is flushed before returning.
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    auto s = db_->Write(wo, &wb);
     if (!s.ok()) {
       return tl::unexpected(FromRocks(s, "replay write"));
     }
@@ -956,9 +962,9 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
   if (last + 1 > from || total == 0) {
     MNEME_RETURN_IF_ERROR(flush());
   }
-  auto s = db_->SyncWAL();
+  auto s = db_->Flush(rocksdb::FlushOptions(), cf);
   if (!s.ok()) {
-    return tl::unexpected(FromRocks(s, "replay sync"));
+    return tl::unexpected(FromRocks(s, "replay flush"));
   }
   return OkStatus();
 }
