@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <deque>
+#include <condition_variable>
 #include <future>
 #include <set>
 
@@ -343,6 +346,80 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
   return store;
 }
 
+namespace {
+
+// One projection's replay: applies events in order (those before `from` are
+// skipped), writes its rows with its checkpoint every kReplayChunk events,
+// without the write-ahead log: a crash loses only unflushed chunks, always
+// together with their checkpoint (a family flushes whole memtables, so what
+// is on disk is a prefix of the batches), and the replay resumes from the
+// flushed checkpoint. Finish() writes the rest and flushes the family.
+class Replay {
+ public:
+  Replay(rocksdb::DB* db, domain::Projection& projection, rocksdb::ColumnFamilyHandle* cf,
+         uint64_t from, uint64_t to, ProgressFn progress)
+      : db_(db), projection_(projection), cf_(cf), from_(from), last_(from - 1),
+        total_(to >= from ? to - from + 1 : 0), progress_(std::move(progress)),
+        rows_(db, cf, &scratch_) {}
+
+  Status Apply(const domain::EventEnvelope& env) {
+    if (env.position.value() < from_) {
+      return OkStatus();
+    }
+    MNEME_RETURN_IF_ERROR(projection_.Apply(env, rows_));
+    last_ = env.position.value();
+    ++done_;
+    if (++in_chunk_ == kReplayChunk) {
+      MNEME_RETURN_IF_ERROR(Write());
+      in_chunk_ = 0;
+      scratch_.clear();
+    }
+    return OkStatus();
+  }
+
+  Status Finish() {
+    if (last_ + 1 > from_ || total_ == 0) {
+      MNEME_RETURN_IF_ERROR(Write());
+    }
+    auto s = db_->Flush(rocksdb::FlushOptions(), cf_);
+    if (!s.ok()) {
+      return tl::unexpected(FromRocks(s, "replay flush"));
+    }
+    return OkStatus();
+  }
+
+ private:
+  Status Write() {
+    rocksdb::WriteBatch wb;
+    MNEME_RETURN_IF_ERROR(rows_.WriteTo(wb));
+    wb.Put(cf_, kCheckpointKey, EncodeBe64(last_)).PermitUncheckedError();
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    auto s = db_->Write(wo, &wb);
+    if (!s.ok()) {
+      return tl::unexpected(FromRocks(s, "replay write"));
+    }
+    if (progress_) {
+      progress_(done_, total_);
+    }
+    return OkStatus();
+  }
+
+  rocksdb::DB* db_;
+  domain::Projection& projection_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  uint64_t from_;
+  uint64_t last_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+  size_t in_chunk_ = 0;
+  ProgressFn progress_;
+  Scratchpad scratch_;
+  ReplayRows rows_;
+};
+
+}  // namespace
+
 Status RocksEventStore::CatchUpProjections(
     const std::function<void(const std::string&, uint64_t, uint64_t)>& progress) {
   std::vector<LiveProjection> live;
@@ -352,9 +429,9 @@ Status RocksEventStore::CatchUpProjections(
       live.push_back(lp);
     }
   }
-  // Each lagging projection replays the log on its own thread (they write
-  // to separate families and commit their own checkpoints), at most one per
-  // core at a time; progress reports are serialized for the caller.
+  // Each lagging projection folds on its own thread (they write to separate
+  // families and commit their own checkpoints); progress reports are
+  // serialized for the caller.
   struct Job {
     LiveProjection lp;
     uint64_t from;
@@ -368,44 +445,136 @@ Status RocksEventStore::CatchUpProjections(
   }
   std::mutex progress_mu;
   const uint64_t to = head_;
-  auto run = [&](const Job& job) -> Status {
-    const std::string name = job.lp.projection->Name();
-    ProgressFn each;
-    if (progress) {
-      each = [&, name](uint64_t done, uint64_t total) {
-        std::lock_guard lock(progress_mu);
-        progress(name, done, total);
-      };
+  auto progress_of = [&](const std::string& name) -> ProgressFn {
+    if (!progress) {
+      return {};
     }
-    return ReplayInto(*job.lp.projection, job.lp.cf.get(), job.from, to, each);
+    return [&, name](uint64_t done, uint64_t total) {
+      std::lock_guard lock(progress_mu);
+      progress(name, done, total);
+    };
   };
-  // One thread per core takes the next lagging projection as soon as it is
-  // done with one (no waves: a light projection does not leave a core idle
-  // while a heavy one replays). The first error stops the others taking more.
-  const size_t width =
-      std::min(jobs.size(), std::max<size_t>(1, std::thread::hardware_concurrency()));
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  auto worker = [&]() -> Status {
-    Status first = OkStatus();
-    for (size_t i = next++; i < jobs.size() && !failed.load(); i = next++) {
-      Status s = run(jobs[i]);
-      if (!s) {
-        failed = true;
-        if (first) {
-          first = std::move(s);
+  if (jobs.empty()) {
+    return OkStatus();
+  }
+  if (jobs.size() == 1) {
+    return ReplayInto(*jobs[0].lp.projection, jobs[0].lp.cf.get(), jobs[0].from, to,
+                      progress_of(jobs[0].lp.projection->Name()));
+  }
+  // Several projections lag: one reader decodes the log once, in chunks that
+  // every projection's own thread folds (each skips what it has already).
+  // Bounded queues keep the reader at most a few chunks ahead of the slowest.
+  constexpr size_t kChunk = 1024;
+  constexpr size_t kQueued = 8;
+  using Chunk = std::shared_ptr<const std::vector<domain::EventEnvelope>>;
+  struct Lane {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Chunk> chunks;
+    bool end = false;     // the reader is done
+    bool failed = false;  // this projection stopped with an error
+  };
+  std::vector<Lane> lanes(jobs.size());
+  uint64_t from = UINT64_MAX;
+  for (const auto& job : jobs) {
+    from = std::min(from, job.from);
+  }
+  auto fold = [&](size_t i) -> Status {
+    const Job& job = jobs[i];
+    Lane& lane = lanes[i];
+    Replay replay(db_.get(), *job.lp.projection, job.lp.cf.get(), job.from, to,
+                  progress_of(job.lp.projection->Name()));
+    Status result = OkStatus();
+    while (true) {
+      Chunk chunk;
+      {
+        std::unique_lock lock(lane.mu);
+        lane.cv.wait(lock, [&] { return !lane.chunks.empty() || lane.end; });
+        if (lane.chunks.empty()) {
+          break;
+        }
+        chunk = std::move(lane.chunks.front());
+        lane.chunks.pop_front();
+      }
+      lane.cv.notify_all();
+      for (const auto& env : *chunk) {
+        result = replay.Apply(env);
+        if (!result) {
+          break;
         }
       }
+      if (!result) {
+        break;
+      }
     }
-    return first;
+    if (result) {
+      result = replay.Finish();
+    }
+    if (!result) {
+      std::lock_guard lock(lane.mu);
+      lane.failed = true;
+      lane.chunks.clear();
+    }
+    lane.cv.notify_all();
+    return result;
   };
-  std::vector<std::future<Status>> running;
-  for (size_t t = 1; t < width; ++t) {
-    running.push_back(std::async(std::launch::async, worker));
+  std::vector<std::future<Status>> folding;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    folding.push_back(std::async(std::launch::async, fold, i));
   }
-  Status first = width > 0 ? worker() : OkStatus();
-  for (auto& r : running) {
-    Status s = r.get();
+  Status read = [&]() -> Status {
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;
+    const std::string upper = EncodeBe64(to + 1);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_.get()));
+    auto publish = [&](std::vector<domain::EventEnvelope>&& batch) {
+      Chunk chunk = std::make_shared<const std::vector<domain::EventEnvelope>>(std::move(batch));
+      for (auto& lane : lanes) {
+        std::unique_lock lock(lane.mu);
+        lane.cv.wait(lock, [&] { return lane.chunks.size() < kQueued || lane.failed; });
+        if (!lane.failed) {
+          lane.chunks.push_back(chunk);
+        }
+        lock.unlock();
+        lane.cv.notify_all();
+      }
+    };
+    std::vector<domain::EventEnvelope> batch;
+    batch.reserve(kChunk);
+    for (it->Seek(EncodeBe64(from)); it->Valid(); it->Next()) {
+      MNEME_TRY(auto env, DecodeEnvelope(std::string_view(it->value().data(), it->value().size())));
+      batch.push_back(std::move(env));
+      if (batch.size() == kChunk) {
+        publish(std::move(batch));
+        batch = {};
+        batch.reserve(kChunk);
+      }
+    }
+    if (!it->status().ok()) {
+      return tl::unexpected(FromRocks(it->status(), "replay read"));
+    }
+    if (!batch.empty()) {
+      publish(std::move(batch));
+    }
+    return OkStatus();
+  }();
+  for (auto& lane : lanes) {
+    {
+      std::lock_guard lock(lane.mu);
+      lane.end = true;
+      if (!read) {
+        lane.chunks.clear();  // a failed read must not look like the end of the log
+        lane.failed = true;
+      }
+    }
+    lane.cv.notify_all();
+  }
+  Status first = read;
+  for (auto& f : folding) {
+    Status s = f.get();
     if (first && !s) {
       first = std::move(s);
     }
@@ -920,53 +1089,15 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_.get()));
-  uint64_t done = 0;
-  uint64_t last = from - 1;
-  const uint64_t total = to >= from ? to - from + 1 : 0;
-  Scratchpad scratch;
-  ReplayRows rows(db_.get(), cf, &scratch);
-  auto flush = [&]() -> Status {
-    rocksdb::WriteBatch wb;
-    MNEME_RETURN_IF_ERROR(rows.WriteTo(wb));
-    wb.Put(cf, kCheckpointKey, EncodeBe64(last)).PermitUncheckedError();
-    // No write-ahead log for replayed rows: a crash loses at most the rows
-    // not yet flushed, always with their checkpoint (a family flushes whole
-    // memtables, i.e. a prefix of these batches), and the replay resumes
-    // from the flushed checkpoint. The family is flushed before returning.
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true;
-    auto s = db_->Write(wo, &wb);
-    if (!s.ok()) {
-      return tl::unexpected(FromRocks(s, "replay write"));
-    }
-    if (progress) {
-      progress(done, total);
-    }
-    return OkStatus();
-  };
-  size_t in_chunk = 0;
+  Replay replay(db_.get(), projection, cf, from, to, progress);
   for (it->Seek(EncodeBe64(from)); it->Valid(); it->Next()) {
     MNEME_TRY(auto env, DecodeEnvelope(std::string_view(it->value().data(), it->value().size())));
-    MNEME_RETURN_IF_ERROR(projection.Apply(env, rows));
-    last = env.position.value();
-    ++done;
-    if (++in_chunk == kReplayChunk) {
-      MNEME_RETURN_IF_ERROR(flush());
-      in_chunk = 0;
-      scratch.clear();
-    }
+    MNEME_RETURN_IF_ERROR(replay.Apply(env));
   }
   if (!it->status().ok()) {
     return tl::unexpected(FromRocks(it->status(), "replay read"));
   }
-  if (last + 1 > from || total == 0) {
-    MNEME_RETURN_IF_ERROR(flush());
-  }
-  auto s = db_->Flush(rocksdb::FlushOptions(), cf);
-  if (!s.ok()) {
-    return tl::unexpected(FromRocks(s, "replay flush"));
-  }
-  return OkStatus();
+  return replay.Finish();
 }
 
 Status RocksEventStore::Rebuild(const std::string& name, const ProgressFn& progress) {

@@ -349,5 +349,87 @@ TEST_F(StoreTest, NewProjectionIsBuiltFromHistoryOnOpen) {
   EXPECT_EQ(*store_->GetRow(CountingProjection::kName, "stream/a"), std::optional<std::string>("3"));
 }
 
+
+// Counts events per stream under another name; refuses "test.poison_b".
+class OtherCounts final : public domain::Projection {
+ public:
+  std::string Name() const override { return "test_other_v1"; }
+  Status Apply(const domain::EventEnvelope& event, domain::ProjectionWriter& rows) override {
+    if (event.type == "test.poison_b") {
+      return MakeError(Code::kInvalidArgument, "poisoned for the other projection");
+    }
+    MNEME_TRY(auto current, rows.Get("n/" + event.stream));
+    rows.Put("n/" + event.stream, std::to_string((current ? std::stoull(*current) : 0) + 1));
+    return OkStatus();
+  }
+};
+
+// Several lagging projections share one reader of the log: each folds from
+// its own checkpoint, across many chunks, and ends at the head.
+TEST(CatchUpTest, SeveralProjectionsFoldFromTheirOwnCheckpoints) {
+  mneme::testing::TempDir dir;
+  StoreOptions o;
+  o.path = dir.str();
+  CountingProjection counts;
+  {
+    auto with_counts = RocksEventStore::Open(o, {&counts});  // counts follows inline
+    ASSERT_TRUE(with_counts.has_value());
+    for (int i = 0; i < 30; ++i) {
+      std::vector<NewEvent> events(100, Ev("x"));
+      ASSERT_THAT((*with_counts)->Append(Req("a", ExpectedVersion::Any(), events)), IsOk());
+    }
+  }
+  {
+    auto bare = RocksEventStore::Open(o, {});
+    ASSERT_TRUE(bare.has_value());
+    for (int i = 0; i < 20; ++i) {
+      std::vector<NewEvent> events(100, Ev("x"));
+      ASSERT_THAT((*bare)->Append(Req("b", ExpectedVersion::Any(), events)), IsOk());
+    }
+  }
+  OtherCounts other;
+  o.catch_up_on_open = false;
+  auto store = RocksEventStore::Open(o, {&counts, &other});
+  ASSERT_TRUE(store.has_value());
+  EXPECT_EQ((*store)->Checkpoint(counts.Name())->value(), 3000u);
+  EXPECT_EQ((*store)->Checkpoint(other.Name())->value(), 0u);
+  std::map<std::string, uint64_t> reported;
+  ASSERT_THAT((*store)->CatchUpProjections([&](const std::string& name, uint64_t done, uint64_t) {
+    reported[name] = done;
+  }), IsOk());
+  EXPECT_EQ((*store)->Checkpoint(counts.Name())->value(), 5000u);
+  EXPECT_EQ((*store)->Checkpoint(other.Name())->value(), 5000u);
+  EXPECT_EQ(*(*store)->GetRow(counts.Name(), "stream/a"), std::optional<std::string>("3000"));
+  EXPECT_EQ(*(*store)->GetRow(counts.Name(), "stream/b"), std::optional<std::string>("2000"));
+  EXPECT_EQ(*(*store)->GetRow(other.Name(), "n/a"), std::optional<std::string>("3000"));
+  EXPECT_EQ(*(*store)->GetRow(other.Name(), "n/b"), std::optional<std::string>("2000"));
+  EXPECT_EQ(reported[counts.Name()], 2000u) << "counts folded only what it lacked";
+  EXPECT_EQ(reported[other.Name()], 5000u);
+}
+
+// A projection that fails stops alone: the error is returned, the others
+// still reach the head, and the failed one keeps its last good checkpoint.
+TEST(CatchUpTest, AFailingProjectionReportsItsErrorAndTheOthersFinish) {
+  mneme::testing::TempDir dir;
+  StoreOptions o;
+  o.path = dir.str();
+  {
+    auto bare = RocksEventStore::Open(o, {});
+    ASSERT_TRUE(bare.has_value());
+    for (int i = 0; i < 100; ++i) {
+      std::vector<NewEvent> events(100, Ev(i == 60 ? "test.poison_b" : "x"));
+      ASSERT_THAT((*bare)->Append(Req("s", ExpectedVersion::Any(), events)), IsOk());
+    }
+  }
+  CountingProjection counts;
+  OtherCounts other;
+  o.catch_up_on_open = false;
+  auto store = RocksEventStore::Open(o, {&counts, &other});
+  ASSERT_TRUE(store.has_value());
+  EXPECT_THAT((*store)->CatchUpProjections(), HasCode(Code::kInvalidArgument));
+  EXPECT_EQ((*store)->Checkpoint(counts.Name())->value(), 10000u);
+  EXPECT_LT((*store)->Checkpoint(other.Name())->value(), 6001u);
+}
+
 }  // namespace
 }  // namespace mneme::infra::store
