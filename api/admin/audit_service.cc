@@ -248,6 +248,8 @@ Result<json> AuditService::ActivityItem(const std::string& identity_id, uint64_t
   } else if (const auto* completed = std::get_if<domain::flow::FlowCompleted>(&event)) {
     flow["method"] = completed->method;
     flow["session_id"] = completed->session_id;
+  } else if (const auto* sent = std::get_if<domain::flow::FlowCodeSent>(&event)) {
+    flow["method"] = sent->method;  // a code or link was mailed (never shown)
   }
   item["flow"] = flow;
   return item;

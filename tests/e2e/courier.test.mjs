@@ -1082,3 +1082,33 @@ function filesUnder(dir) {
     return statSync(p).isDirectory() ? filesUnder(p) : [p];
   });
 }
+
+describe('audit: verification and recovery in the identity history', () => {
+  let sink;
+  let server;
+  before(async () => {
+    ({ sink, server } = await startWithSink());
+  });
+  after(async () => { await server?.stop(); await sink?.stop(); });
+
+  test('a recovery by code shows the mailed code, the completion and the session it issued', async () => {
+    const addr = email('history');
+    const identity = await createIdentity(server, addr);
+    const { flow, sent } = await nativeSend(server, 'recovery', addr);
+    assert.equal(sent.status, 200, sent.text);
+    const code = codeIn(await sink.waitFor(mailTo(addr, SUBJECT.recover)));
+    const ok = await submitCode(server, 'recovery', flow.id, code);
+    assert.equal(ok.status, 200, ok.text);
+    const history = await call(`${server.adminUrl}/admin/identities/${identity.id}/history`);
+    assert.equal(history.status, 200, history.text);
+    const items = history.data.events ?? history.data;
+    const ofFlow = items.filter((e) => e.flow?.id === flow.id);
+    assert.deepEqual(ofFlow.map((e) => [e.type, e.flow.kind, e.flow.method]),
+      [['flow.code_sent', 'recovery', 'code'], ['flow.completed', 'recovery', 'code']], JSON.stringify(items));
+    const issued = items.find((e) => e.type === 'session.issued');
+    assert.ok(issued, JSON.stringify(items));
+    assert.deepEqual(issued.session.authentication_methods.map((m) => m.method), ['code_recovery']);
+    assert.ok(items.some((e) => e.type === 'identity.address_verified'), 'the address was verified');
+    assert.ok(!JSON.stringify(items).includes(code), 'the code is never shown');
+  });
+});
