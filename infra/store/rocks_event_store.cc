@@ -348,18 +348,27 @@ Result<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
 
 namespace {
 
+// How a replay writes its chunks.
+enum class ReplayLog {
+  // Through the write-ahead log: every chunk written survives a crash of the
+  // process (one projection folding, e.g. a migration of one version).
+  kWal,
+  // Without it: a crash loses the chunks not yet flushed, always together
+  // with their checkpoint (a family flushes whole memtables, so what is on
+  // disk is a prefix of the batches), and the next run resumes from the
+  // flushed checkpoint. Several projections folding at once write much less.
+  kNoWal,
+};
+
 // One projection's replay: applies events in order (those before `from` are
-// skipped), writes its rows with its checkpoint every kReplayChunk events,
-// without the write-ahead log: a crash loses only unflushed chunks, always
-// together with their checkpoint (a family flushes whole memtables, so what
-// is on disk is a prefix of the batches), and the replay resumes from the
-// flushed checkpoint. Finish() writes the rest and flushes the family.
+// skipped), writes its rows with its checkpoint every kReplayChunk events.
+// Finish() writes the rest and makes it durable (synced log, or a flush).
 class Replay {
  public:
   Replay(rocksdb::DB* db, domain::Projection& projection, rocksdb::ColumnFamilyHandle* cf,
-         uint64_t from, uint64_t to, ProgressFn progress)
+         uint64_t from, uint64_t to, ProgressFn progress, ReplayLog log)
       : db_(db), projection_(projection), cf_(cf), from_(from), last_(from - 1),
-        total_(to >= from ? to - from + 1 : 0), progress_(std::move(progress)),
+        total_(to >= from ? to - from + 1 : 0), progress_(std::move(progress)), log_(log),
         rows_(db, cf, &scratch_) {}
 
   Status Apply(const domain::EventEnvelope& env) {
@@ -381,9 +390,9 @@ class Replay {
     if (last_ + 1 > from_ || total_ == 0) {
       MNEME_RETURN_IF_ERROR(Write());
     }
-    auto s = db_->Flush(rocksdb::FlushOptions(), cf_);
+    auto s = log_ == ReplayLog::kWal ? db_->SyncWAL() : db_->Flush(rocksdb::FlushOptions(), cf_);
     if (!s.ok()) {
-      return tl::unexpected(FromRocks(s, "replay flush"));
+      return tl::unexpected(FromRocks(s, "replay sync"));
     }
     return OkStatus();
   }
@@ -394,7 +403,7 @@ class Replay {
     MNEME_RETURN_IF_ERROR(rows_.WriteTo(wb));
     wb.Put(cf_, kCheckpointKey, EncodeBe64(last_)).PermitUncheckedError();
     rocksdb::WriteOptions wo;
-    wo.disableWAL = true;
+    wo.disableWAL = log_ == ReplayLog::kNoWal;
     auto s = db_->Write(wo, &wb);
     if (!s.ok()) {
       return tl::unexpected(FromRocks(s, "replay write"));
@@ -414,6 +423,7 @@ class Replay {
   uint64_t done_ = 0;
   size_t in_chunk_ = 0;
   ProgressFn progress_;
+  ReplayLog log_;
   Scratchpad scratch_;
   ReplayRows rows_;
 };
@@ -483,7 +493,7 @@ Status RocksEventStore::CatchUpProjections(
     const Job& job = jobs[i];
     Lane& lane = lanes[i];
     Replay replay(db_.get(), *job.lp.projection, job.lp.cf.get(), job.from, to,
-                  progress_of(job.lp.projection->Name()));
+                  progress_of(job.lp.projection->Name()), ReplayLog::kNoWal);
     Status result = OkStatus();
     while (true) {
       Chunk chunk;
@@ -1089,7 +1099,7 @@ Status RocksEventStore::ReplayInto(domain::Projection& projection, rocksdb::Colu
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_.get()));
-  Replay replay(db_.get(), projection, cf, from, to, progress);
+  Replay replay(db_.get(), projection, cf, from, to, progress, ReplayLog::kWal);
   for (it->Seek(EncodeBe64(from)); it->Valid(); it->Next()) {
     MNEME_TRY(auto env, DecodeEnvelope(std::string_view(it->value().data(), it->value().size())));
     MNEME_RETURN_IF_ERROR(replay.Apply(env));
