@@ -780,9 +780,12 @@ TEST(GoTemplateTest, ExecuteIsConstAndRepeatable) {
 }
 
 // ---------------------------------------------------------------------------
-// Kratos's built-in courier templates, rendered as Kratos would.
+// Templates in the style of Kratos's courier templates (from Kratos's newer
+// sources, with ExpiresInMinutes): they exercise the engine on real-world
+// shapes. The exact v1.3.1 built-in texts and their renderings are pinned in
+// tests/domain/courier/templates_test.cc.
 
-// ory/kratos courier/template/courier/builtin/templates/verification_code/valid/email.body.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/verification_code/valid/email.body.gotmpl
 // (an html/template).
 constexpr const char* kVerificationCodeValidBody =
     "Verify your account with the following code:\n"
@@ -796,7 +799,7 @@ constexpr const char* kVerificationCodeValidBody =
     "If this was not you, do nothing. This code / link expires in {{ .ExpiresInMinutes }} "
     "minutes.\n";
 
-// ory/kratos courier/template/courier/builtin/templates/verification_code/valid/email.body.plaintext.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/verification_code/valid/email.body.plaintext.gotmpl
 constexpr const char* kVerificationCodeValidPlaintext =
     "Hi,\n"
     "\n"
@@ -808,11 +811,11 @@ constexpr const char* kVerificationCodeValidPlaintext =
     "\n"
     "{{ .VerificationURL }}\n";
 
-// ory/kratos courier/template/courier/builtin/templates/verification_code/valid/email.subject.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/verification_code/valid/email.subject.gotmpl
 constexpr const char* kVerificationCodeValidSubject =
     "Use code {{ .VerificationCode }} to verify your account\n";
 
-// ory/kratos courier/template/courier/builtin/templates/recovery_code/valid/email.body.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/recovery_code/valid/email.body.gotmpl
 constexpr const char* kRecoveryCodeValidBody =
     "Recover access to your account by entering the following code:\n"
     "\n"
@@ -820,11 +823,11 @@ constexpr const char* kRecoveryCodeValidBody =
     "\n"
     "If this was not you, do nothing. This code expires in {{ .ExpiresInMinutes }} minutes.\n";
 
-// ory/kratos courier/template/courier/builtin/templates/recovery_code/valid/email.subject.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/recovery_code/valid/email.subject.gotmpl
 constexpr const char* kRecoveryCodeValidSubject =
     "Use code {{ .RecoveryCode }} to recover access to your account\n";
 
-// ory/kratos courier/template/courier/builtin/templates/login_code/valid/email.body.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/login_code/valid/email.body.gotmpl
 constexpr const char* kLoginCodeValidBody =
     "Hi,\n"
     "\n"
@@ -834,7 +837,7 @@ constexpr const char* kLoginCodeValidBody =
     "\n"
     "This code expires in {{ .ExpiresInMinutes }} minutes.\n";
 
-// ory/kratos courier/template/courier/builtin/templates/registration_code/valid/email.body.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/registration_code/valid/email.body.gotmpl
 constexpr const char* kRegistrationCodeValidBody =
     "Please complete your account registration by entering the following code:\n"
     "\n"
@@ -842,7 +845,7 @@ constexpr const char* kRegistrationCodeValidBody =
     "\n"
     "This code expires in {{ .ExpiresInMinutes }} minutes.\n";
 
-// ory/kratos courier/template/courier/builtin/templates/authenticator_key_added/email.body.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/authenticator_key_added/email.body.gotmpl
 constexpr const char* kAuthenticatorKeyAddedBody =
     "<p>Hello,</p>\n"
     "<p>A new sign-in method (device key) was added to your account. If you did this, no "
@@ -851,7 +854,7 @@ constexpr const char* kAuthenticatorKeyAddedBody =
     "<p><strong>Account ID:</strong> {{ index .Identity \"id\" }}<br/>\n"
     "<strong>Added at:</strong> {{ .AddedAt }}</p>\n";
 
-// ory/kratos courier/template/courier/builtin/templates/test_stub/email.body.sprig.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/test_stub/email.body.sprig.gotmpl
 constexpr const char* kTestStubSprig =
     "{{ $t1 := title .input }}\n"
     "{{ $t1 := nospace $t1 }}\n"
@@ -859,7 +862,7 @@ constexpr const char* kTestStubSprig =
     "{{ $t3 := cat $t1 \",\" $t2 }}\n"
     "{{ nospace $t3 }}\n";
 
-// ory/kratos courier/template/courier/builtin/templates/test_stub/email.body.html.gotmpl and
+// after ory/kratos courier/template/courier/builtin/templates/test_stub/email.body.html.gotmpl and
 // email.body.html.en_US.gotmpl, loaded together as Kratos's glob does.
 constexpr const char* kTestStubHtml =
     "{{- if eq .lang \"en_US\" -}}\n"
@@ -869,7 +872,7 @@ constexpr const char* kTestStubHtmlEnUs =
     "{{ $l := cat \"lang=\" .lang }}\n"
     "{{ nospace $l }}\n";
 
-// ory/kratos courier/template/courier/builtin/templates/test_stub/email.body.html.nested.gotmpl
+// after ory/kratos courier/template/courier/builtin/templates/test_stub/email.body.html.nested.gotmpl
 constexpr const char* kTestStubHtmlNested =
     "{{define \"en_US\"}}\n"
     "{{ $l := cat \"lang=\" .lang }}\n"
