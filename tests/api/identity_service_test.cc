@@ -12,6 +12,7 @@
 #include "infra/store/rocks_event_store.h"
 #include "infra/system/system.h"
 #include "projections/identities.h"
+#include "tests/support/service_store.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::api {
@@ -25,32 +26,17 @@ using nlohmann::json;
 constexpr const char* kArgon2id =
     "$argon2id$v=19$m=4096,t=2,p=1$bW5lbWVzYWx0c2FsdA$eu/IzYziSLx2wIsoR13fhbH6XH7+Lu4K39NmGDoB4/Y";
 
-json LoadSchema() { return mneme::testing::LoadSourceJson("tests/fixtures/identity.schema.json"); }
 
 class IdentityServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    infra::hash::HasherConfig hc;
-    hc.bcrypt_cost = 4;
-    hasher_ = std::move(*infra::hash::Hasher::Create(hc));
-    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema(), ""}}, "default",
-                                                 "http://127.0.0.1:4433/"));
-    Open();
-  }
+  void SetUp() override { Open(); }
   void Open() {
     service_.reset();
-    store_.reset();
-    vault_ = std::make_unique<infra::crypto::PersonalDataVault>(
-        infra::crypto::DataKeyring({"0123456789abcdef0123456789abcdef"}));
-    projection_ = std::make_unique<projections::Identities>(*vault_);
-    infra::store::StoreOptions o;
-    o.path = dir_.str();
-    o.catch_up_on_open = false;
-    store_ = std::move(*infra::store::RocksEventStore::Open(o, {projection_.get()}));
-    vault_->SetStore(store_.get());
-    ASSERT_TRUE(store_->CatchUpProjections().has_value());
-    service_ = std::make_unique<IdentityService>(*store_, *store_, *vault_, *schemas_, *hasher_,
-                                                 clock_, ids_);
+    ASSERT_NO_FATAL_FAILURE(world_.Open(dir_.str()));
+    store_ = &world_.store();
+    hasher_ = &world_.hasher();
+    service_ = std::make_unique<IdentityService>(world_.store(), world_.store(), world_.vault(),
+                                                 world_.schemas(), world_.hasher(), clock_, ids_);
   }
   std::string StoredHash(const std::string& id) {
     auto i = service_->Get(id);
@@ -60,11 +46,9 @@ class IdentityServiceTest : public ::testing::Test {
   mneme::testing::TempDir dir_;
   infra::system::SystemClock clock_;
   infra::system::RandomIdGenerator ids_;
-  std::unique_ptr<infra::hash::Hasher> hasher_;
-  std::unique_ptr<SchemaRegistry> schemas_;
-  std::unique_ptr<infra::crypto::PersonalDataVault> vault_;
-  std::unique_ptr<projections::Identities> projection_;
-  std::unique_ptr<infra::store::RocksEventStore> store_;
+  mneme::testing::ServiceStore world_;
+  infra::store::RocksEventStore* store_ = nullptr;
+  infra::hash::Hasher* hasher_ = nullptr;
   std::unique_ptr<IdentityService> service_;
 };
 

@@ -14,6 +14,7 @@
 #include "projections/identities.h"
 #include "projections/sessions.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/service_store.h"
 #include "tests/support/test_support.h"
 
 namespace mneme::api {
@@ -25,40 +26,23 @@ using nlohmann::json;
 
 using ::mneme::testing::FakeClock;
 
-json LoadSchema() { return mneme::testing::LoadSourceJson("tests/fixtures/identity.schema.json"); }
-
 class SessionServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    infra::hash::HasherConfig hc;
-    hc.bcrypt_cost = 4;
-    hasher_ = std::move(*infra::hash::Hasher::Create(hc));
-    schemas_ = std::move(*SchemaRegistry::Create({{"default", "file://x", LoadSchema(), ""}}, "default",
-                                                 "http://127.0.0.1:4433/"));
-    Open({"first-secret-0123456789"});
-  }
+  void SetUp() override { Open({"first-secret-0123456789"}); }
   void Open(std::vector<std::string> secrets) {
     sessions_.reset();
     identities_.reset();
-    store_.reset();
-    vault_ = std::make_unique<infra::crypto::PersonalDataVault>(
-        infra::crypto::DataKeyring({"0123456789abcdef0123456789abcdef"}));
-    identity_rows_ = std::make_unique<projections::Identities>(*vault_);
-    session_rows_ = std::make_unique<projections::Sessions>(*vault_);
-    infra::store::StoreOptions o;
-    o.path = dir_.str();
-    o.catch_up_on_open = false;
-    store_ = std::move(*infra::store::RocksEventStore::Open(o, {identity_rows_.get(), session_rows_.get()}));
-    vault_->SetStore(store_.get());
-    ASSERT_TRUE(store_->CatchUpProjections().has_value());
+    ASSERT_NO_FATAL_FAILURE(world_.Open(dir_.str()));
+    store_ = &world_.store();
     keys_ = std::make_unique<infra::crypto::HmacKeyedHasher>(std::move(secrets));
-    identities_ = std::make_unique<IdentityService>(*store_, *store_, *vault_, *schemas_, *hasher_,
-                                                    clock_, ids_);
+    identities_ = std::make_unique<IdentityService>(world_.store(), world_.store(), world_.vault(),
+                                                    world_.schemas(), world_.hasher(), clock_, ids_);
     SessionOptions options;
     options.lifespan_micros = 3600LL * 1000000;
     options.earliest_possible_extend_micros = 600LL * 1000000;
-    sessions_ = std::make_unique<SessionService>(*store_, *store_, *vault_, *keys_, random_, clock_,
-                                                 ids_, *identities_, options);
+    sessions_ = std::make_unique<SessionService>(world_.store(), world_.store(), world_.vault(),
+                                                 *keys_, random_, clock_, ids_, *identities_,
+                                                 options);
   }
   std::string NewIdentity(const std::string& email) {
     auto c = identities_->Create({{"traits", {{"email", email}}}}, "admin", "r");
@@ -76,12 +60,12 @@ class SessionServiceTest : public ::testing::Test {
   FakeClock clock_;
   infra::system::RandomIdGenerator ids_;
   infra::system::SystemRandom random_;
-  std::unique_ptr<infra::hash::Hasher> hasher_;
-  std::unique_ptr<SchemaRegistry> schemas_;
-  std::unique_ptr<infra::crypto::PersonalDataVault> vault_;
-  std::unique_ptr<projections::Identities> identity_rows_;
-  std::unique_ptr<projections::Sessions> session_rows_;
-  std::unique_ptr<infra::store::RocksEventStore> store_;
+  mneme::testing::ServiceStore world_{[](domain::PersonalDataCipher& vault) {
+    std::vector<std::unique_ptr<domain::Projection>> extra;
+    extra.push_back(std::make_unique<projections::Sessions>(vault));
+    return extra;
+  }};
+  infra::store::RocksEventStore* store_ = nullptr;
   std::unique_ptr<infra::crypto::HmacKeyedHasher> keys_;
   std::unique_ptr<IdentityService> identities_;
   std::unique_ptr<SessionService> sessions_;
