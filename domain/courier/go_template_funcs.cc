@@ -2241,6 +2241,8 @@ const std::vector<FuncSpec>& Funcs() {
 
 }  // namespace
 
+std::string_view GoTrimSpace(std::string_view s) { return TrimSpace(s); }
+
 // ---------------------------------------------------------------------------
 // Value.
 

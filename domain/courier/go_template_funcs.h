@@ -119,6 +119,9 @@ Result<std::string> Sprintf(std::string_view format, std::span<const Value> args
 Result<std::string> FormatV(const Value& v);
 
 // text/template's HTMLEscapeString: & < > " ' and NUL.
+// Go's strings.TrimSpace (Unicode white space, as unicode.IsSpace).
+std::string_view GoTrimSpace(std::string_view s);
+
 std::string HtmlEscape(std::string_view s);
 // html/template's escaper for HTML text and quoted attributes: also '+'.
 std::string HtmlTemplateEscape(std::string_view s);

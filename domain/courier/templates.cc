@@ -1,11 +1,10 @@
 #include "domain/courier/templates.h"
 
-#include <algorithm>
 #include <string_view>
 #include <vector>
 
-#include "domain/common/utf8.h"
 #include "domain/courier/go_template.h"
+#include "domain/courier/go_template_funcs.h"
 
 namespace mneme::domain::courier {
 namespace {
@@ -285,44 +284,6 @@ const BuiltIn* Find(const std::string& template_type) {
   return nullptr;
 }
 
-// Go's unicode.IsSpace.
-bool IsSpace(char32_t c) {
-  switch (c) {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
-  }
-}
-
-// Go's strings.TrimSpace.
-std::string TrimSpace(std::string_view s) {
-  size_t begin = s.size();
-  size_t end = 0;
-  for (size_t i = 0; i < s.size();) {
-    const common::Rune r = common::DecodeRune(s, i);
-    if (!r.valid || !IsSpace(r.cp)) {
-      begin = std::min(begin, i);
-      end = i + r.width;
-    }
-    i += r.width;
-  }
-  return begin < end ? std::string(s.substr(begin, end - begin)) : std::string();
-}
-
 // The type's model: every field present (Go's zero value when left out).
 Result<json> Model(const BuiltIn& b, const json& data) {
   if (!data.is_object() && !data.is_null()) {
@@ -393,7 +354,7 @@ Result<RenderedMail> RenderMail(const std::string& template_type, const json& da
   RenderedMail out;
   MNEME_TRY(std::string subject, Render(*b, "email.subject.gotmpl", texts.subject, b->subject,
                                         model, Escaping::kText));
-  out.subject = TrimSpace(subject);
+  out.subject = std::string(gotmpl::GoTrimSpace(subject));
   MNEME_TRY(out.body_plaintext,
             Render(*b, "email.body.plaintext.gotmpl", texts.body_plaintext, b->body_plaintext,
                    model, Escaping::kText));

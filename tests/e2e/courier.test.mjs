@@ -16,7 +16,7 @@ import { startSmtpSink, codeIn, linksIn } from './support/smtp.mjs';
 import {
   UI, BASE, PASSWORD, uuid, SUBJECT, MSG, TOO_OFTEN, ALREADY_USED, generic,
   email, mailTo, mailsTo, wrongCode, local, Jar, call, node, names, csrfOf, sessionCookie, redirectsTo,
-  createIdentity, getIdentity, nativeSend, submitCode, browserInit, courierMessages,
+  createIdentity, getIdentity, nativeSend, submitCode, browserInit, courierMessages, followRecoveryLink,
 } from './support/flows.mjs';
 
 const RECOVERED = /^You successfully recovered your account\. Please change your password or set up an alternative login method \(e\.g\. social sign in\) within the next \d+\.\d\d minutes\.$/;
@@ -838,23 +838,8 @@ describe('link method: verification and recovery by link', () => {
     assert.equal(node(sent.data, 'email').attributes.value, addr);
 
     const mail = await sink.waitFor(mailTo(addr, SUBJECT.recover));
-    assert.match(mail.text, /please recover access to your account by clicking the following link:/);
-    const href = linksIn(mail)[0];
-    const link = new URL(href);
-    assert.equal(`${link.origin}${link.pathname}`, `${BASE}/self-service/recovery`);
-    assert.equal(link.searchParams.get('flow'), flow.id);
-    assert.ok(link.searchParams.get('token'), href);
-
     // Opened anywhere (no cookies): 303 to the settings UI with a session.
-    const other = new Jar();
-    const done = await call(local(server, href), { jar: other, accept: 'text/html' });
-    const loc = redirectsTo(done, `${UI}/settings`);
-    assert.match(loc.searchParams.get('flow'), uuid);
-    assert.ok(sessionCookie(done), done.cookies.join('\n'));
-    const who = await call(`${server.publicUrl}/sessions/whoami`, { jar: other });
-    assert.equal(who.status, 200, who.text);
-    assert.equal(who.data.identity.id, identity.id);
-    assert.deepEqual(who.data.authentication_methods.map((m) => m.method), ['link_recovery']);
+    const { href, jar: other, settings: loc } = await followRecoveryLink(server, mail, flow.id, identity.id);
     assert.equal((await getIdentity(server, identity.id)).verifiable_addresses[0].verified, true);
     const settings = await call(`${server.publicUrl}/self-service/settings/flows?id=${loc.searchParams.get('flow')}`, { jar: other });
     assert.equal(settings.status, 200, settings.text);

@@ -22,6 +22,7 @@ import { startSmtpSink, codeIn, linksIn } from './support/smtp.mjs';
 import {
   UI, PASSWORD, uuid, SUBJECT, MSG, ALREADY_USED, email, mailTo, wrongCode, local, Jar, call, node, csrfOf,
   sessionCookie, redirectsTo, createIdentity, nativeSend, submitCode, browserInit, courierMessages,
+  followRecoveryLink,
 } from './support/flows.mjs';
 
 const migrateBin = process.env.MNEME_MIGRATE_BINARY ?? join(root, 'build', 'mneme-migrate');
@@ -353,23 +354,8 @@ describe('courier through Kafka: recovery by link', () => {
 
     const mail = await sink.waitFor(mailTo(addr, SUBJECT.recover), 30000);
     assert.deepEqual(mail.envelope.rcptTo, [addr]);
-    assert.match(mail.text, /please recover access to your account by clicking the following link:/);
-    const href = linksIn(mail)[0];
-    const link = new URL(href);
-    assert.equal(link.pathname, '/self-service/recovery');
-    assert.equal(link.searchParams.get('flow'), flow.id);
-    assert.ok(link.searchParams.get('token'), href);
-
     // Opened anywhere (no cookies): 303 to the settings UI with a session.
-    const other = new Jar();
-    const done = await call(local(server, href), { jar: other, accept: 'text/html' });
-    const loc = redirectsTo(done, `${UI}/settings`);
-    assert.match(loc.searchParams.get('flow'), uuid);
-    assert.ok(sessionCookie(done), done.cookies.join('\n'));
-    const who = await call(`${server.publicUrl}/sessions/whoami`, { jar: other });
-    assert.equal(who.status, 200, who.text);
-    assert.equal(who.data.identity.id, identity.id);
-    assert.deepEqual(who.data.authentication_methods.map((m) => m.method), ['link_recovery']);
+    const { href } = await followRecoveryLink(server, mail, flow.id, identity.id);
 
     // Single use: the second click is a new recovery flow with 4060004 and no session.
     const jar3 = new Jar();

@@ -8,6 +8,7 @@
 // sets to http://127.0.0.1:4433/ while the server listens on a random port:
 // `local()` points such a link at the real port.
 import assert from 'node:assert/strict';
+import { linksIn } from './smtp.mjs';
 
 export const UI = 'http://127.0.0.1:3000';
 export const BASE = 'http://127.0.0.1:4433'; // serve.public.base_url in support/server.mjs
@@ -146,4 +147,26 @@ export async function courierMessages(server, query) {
   assert.equal(r.status, 200, r.text);
   assert.ok(Array.isArray(r.data), r.text);
   return r;
+}
+
+// The recovery link of `mail` (for flow `flowId`), opened in a fresh browser:
+// 303 to the settings UI with a session cookie of `identityId`, signed in by
+// link_recovery. Returns the link, that browser's jar and the settings URL.
+export async function followRecoveryLink(server, mail, flowId, identityId) {
+  assert.match(mail.text, /please recover access to your account by clicking the following link:/);
+  const href = linksIn(mail)[0];
+  const link = new URL(href);
+  assert.equal(`${link.origin}${link.pathname}`, `${BASE}/self-service/recovery`);
+  assert.equal(link.searchParams.get('flow'), flowId);
+  assert.ok(link.searchParams.get('token'), href);
+  const jar = new Jar();
+  const done = await call(local(server, href), { jar, accept: 'text/html' });
+  const settings = redirectsTo(done, `${UI}/settings`);
+  assert.match(settings.searchParams.get('flow'), uuid);
+  assert.ok(sessionCookie(done), done.cookies.join('\n'));
+  const who = await call(`${server.publicUrl}/sessions/whoami`, { jar });
+  assert.equal(who.status, 200, who.text);
+  assert.equal(who.data.identity.id, identityId);
+  assert.deepEqual(who.data.authentication_methods.map((m) => m.method), ['link_recovery']);
+  return { href, jar, settings };
 }
