@@ -107,6 +107,11 @@ export async function startSmtpSink({ failFirst = 0, rejectRcpt, auth, disableSt
     },
   });
 
+  // A client that vanishes mid-session (a courier killed with SIGKILL) resets
+  // its connection; smtp-server reports that as an 'error' event, which must
+  // not become an uncaught exception of the test process.
+  const connectionErrors = [];
+  server.on('error', (err) => connectionErrors.push(err));
   await new Promise((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(0, '127.0.0.1', () => { server.server.off('error', reject); resolve(); });
@@ -161,6 +166,7 @@ export async function startSmtpSink({ failFirst = 0, rejectRcpt, auth, disableSt
     url,
     mails,
     stats,
+    connectionErrors,
     waitFor,
     waitForCount,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
