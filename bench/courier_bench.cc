@@ -320,23 +320,7 @@ Round RunRound(const std::string& brokers, const std::string& prefix, int worker
     auto courier = workers::courier::KafkaCourier::Create(
         o,
         [&vault, &ids, &clock, &retry, s, worker, log](const workers::courier::CourierRecord& record) {
-          auto mail = workers::courier::MailFromRecord(vault, record);
-          if (!mail) {
-            log->error("courier message={} cannot be opened: {}", record.message_id,
-                       mail.error().message());
-            workers::courier::DispatchReport report;
-            report.message_id = record.message_id;
-            report.status = "abandoned";
-            report.dispatches.push_back({{"id", ids.NewUuid()},
-                                         {"status", "failed"},
-                                         {"error", {{"message", mail.error().message()}}},
-                                         {"at", clock.Now().micros}});
-            return report;
-          }
-          auto report = workers::courier::SendWithRetries(*s, *mail, retry, clock, ids, worker);
-          log->info("courier message={} status={} attempts={}", record.message_id, report.status,
-                    report.dispatches.size());
-          return report;
+          return workers::courier::DispatchRecord(vault, *s, record, retry, clock, ids, worker, *log);
         },
         log);
     if (!courier) {

@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
           c.expires_at = domain::Timestamp{now.micros + 3600LL * 1000000};
           auto cenc = domain::flow::Encode(domain::flow::Event{c});
           fr.events.push_back(Sealed(vault, fr.stream, cenc.type, cenc.plain, cenc.personal, now));
-          auto denc = domain::flow::Encode(domain::flow::Event{domain::flow::FlowCompleted{"password", id, ""}});
+          auto denc = domain::flow::Encode(domain::flow::Event{domain::flow::FlowCompleted{"password", id, "", ""}});
           fr.events.push_back(Sealed(vault, fr.stream, denc.type, denc.plain, denc.personal, now));
           batch.push_back(std::move(fr));
         }

@@ -64,6 +64,11 @@ Result<std::string> CourierService::Queue(const QueueRequest& request) {
 }
 
 Result<courier::Message> CourierService::Load(const std::string& id) {
+  MNEME_TRY(auto folded, Fold(id));
+  return std::move(folded.message);
+}
+
+Result<CourierService::Folded> CourierService::Fold(const std::string& id) {
   if (!common::IsUuid(id)) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
   }
@@ -72,31 +77,31 @@ Result<courier::Message> CourierService::Load(const std::string& id) {
   if (events.empty()) {
     return MakeError(Code::kNotFound, "Unable to locate the resource");
   }
-  courier::Message state;
-  state.id = id;
+  Folded out;
+  out.message.id = id;
   for (const auto& e : events) {
     MNEME_TRY(auto opened, domain::OpenEventData(cipher_, stream, e.data));
     MNEME_TRY(auto decoded, courier::Decode(e.type, opened.plain, opened.personal));
-    state = courier::Evolve(std::move(state), decoded, e.time);
+    out.message = courier::Evolve(std::move(out.message), decoded, e.time);
   }
-  state.id = id;
-  return state;
+  out.message.id = id;
+  out.version = events.size();
+  return out;
 }
 
 Result<courier::Message> CourierService::Execute(const std::string& id,
                                                  const courier::Command& command,
                                                  const std::string& actor) {
   for (int attempt = 0;; ++attempt) {
-    MNEME_TRY(auto state, Load(id));
+    MNEME_TRY(auto folded, Fold(id));
+    courier::Message state = std::move(folded.message);
     MNEME_TRY(auto events, courier::Decide(state, command));
     if (events.empty()) {
       return state;
     }
-    // The version: the number of events folded so far.
-    MNEME_TRY(auto existing, store_.ReadStream(courier::StreamOf(id), StreamVersion(1)));
     domain::AppendRequest append;
     append.stream = courier::StreamOf(id);
-    append.expected = domain::ExpectedVersion::Exact(existing.size());
+    append.expected = domain::ExpectedVersion::Exact(folded.version);
     const auto now = clock_.Now();
     for (const auto& e : events) {
       auto enc = courier::Encode(e);

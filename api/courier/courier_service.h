@@ -73,6 +73,13 @@ class CourierService {
   void AddAdminRoutes(Router& router);
 
  private:
+  struct Folded {
+    domain::courier::Message message;
+    uint64_t version = 0;  // events in the stream
+  };
+  // The message and its stream's version, from one read of the stream.
+  Result<Folded> Fold(const std::string& id);
+
   domain::EventStore& store_;
   domain::ProjectionReader& reads_;
   domain::PersonalDataCipher& cipher_;

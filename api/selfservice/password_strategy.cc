@@ -161,7 +161,7 @@ void SelfService::SubmitLogin(Flow& flow, const json& body, Call& call) {
     }
   }
   auto done = deps_.flows.Execute(
-      flow, domain::flow::CompleteFlow{{"password", identity_id, issued->session.id}, now},
+      flow, domain::flow::CompleteFlow{{"password", identity_id, issued->session.id, ""}, now},
       identity_id, call.ctx.request_id);
   if (!done) {
     return FailFlowMessage(flow, 4010007, call);
@@ -288,7 +288,7 @@ void SelfService::SubmitRegistration(Flow& flow, const json& body, Call& call) {
   }
   auto done = deps_.flows.Execute(
       flow,
-      domain::flow::CompleteFlow{{"password", identity->id, issued ? issued->session.id : ""}, now},
+      domain::flow::CompleteFlow{{"password", identity->id, issued ? issued->session.id : "", ""}, now},
       identity->id, call.ctx.request_id);
   if (!done) {
     return WriteError(call.res, done.error());

@@ -17,56 +17,15 @@ import {
   UI, BASE, PASSWORD, uuid, SUBJECT, MSG, TOO_OFTEN, ALREADY_USED, generic,
   email, mailTo, mailsTo, wrongCode, local, Jar, call, node, names, csrfOf, sessionCookie, redirectsTo,
   createIdentity, getIdentity, nativeSend, submitCode, browserInit, courierMessages, followRecoveryLink,
+  courierConfig,
 } from './support/flows.mjs';
 
 const RECOVERED = /^You successfully recovered your account\. Please change your password or set up an alternative login method \(e\.g\. social sign in\) within the next \d+\.\d\d minutes\.$/;
 
-// mneme's per-client submit limiter (not a Kratos feature) is widened so a
-// burst of test requests from 127.0.0.1 is never answered 429.
-function config(sink, {
-  recoveryUse = 'code', verificationUse = 'code', notifyUnknown = false, codeLifespan, messageRetries,
-} = {}) {
-  return `
-selfservice:
-  default_browser_return_url: ${UI}/
-  allowed_return_urls: [${UI}]
-  methods:
-    password:
-      config: {haveibeenpwned_enabled: false}
-    code:
-      enabled: true${codeLifespan ? `\n      config: {lifespan: ${codeLifespan}}` : ''}
-    link:
-      enabled: true
-  flows:
-    error: {ui_url: ${UI}/error}
-    login: {ui_url: ${UI}/login}
-    settings: {ui_url: ${UI}/settings}
-    registration:
-      ui_url: ${UI}/registration
-      after:
-        password:
-          hooks: [{hook: session}]
-    verification:
-      enabled: true
-      ui_url: ${UI}/verification
-      use: ${verificationUse}
-      notify_unknown_recipients: ${notifyUnknown}
-    recovery:
-      enabled: true
-      ui_url: ${UI}/recovery
-      use: ${recoveryUse}
-      notify_unknown_recipients: ${notifyUnknown}
-courier:
-  smtp:
-    connection_uri: "${sink.url}"
-    from_address: no-reply@mneme.test
-    from_name: Mneme${messageRetries !== undefined ? `\n  message_retries: ${messageRetries}` : ''}
-feature_flags:
-  use_continue_with_transitions: true
-mneme:
-  throttle:
-    client: {burst: 10000, per_second: 1000}
-`;
+function config(sink, { notifyUnknown = false, ...options } = {}) {
+  return courierConfig(sink, {
+    ...options, notifyUnknownVerification: notifyUnknown, notifyUnknownRecovery: notifyUnknown,
+  });
 }
 
 async function startWithSink(sinkOptions = {}, configOptions = {}, serverOptions = {}) {

@@ -22,7 +22,7 @@ import { startSmtpSink, codeIn, linksIn } from './support/smtp.mjs';
 import {
   UI, PASSWORD, uuid, SUBJECT, MSG, ALREADY_USED, email, mailTo, wrongCode, local, Jar, call, node, csrfOf,
   sessionCookie, redirectsTo, createIdentity, nativeSend, submitCode, browserInit, courierMessages,
-  followRecoveryLink,
+  followRecoveryLink, courierConfig,
 } from './support/flows.mjs';
 
 const migrateBin = process.env.MNEME_MIGRATE_BINARY ?? join(root, 'build', 'mneme-migrate');
@@ -36,50 +36,13 @@ function bootstrap() {
   return b;
 }
 
-// The configuration shared by serve, migrate and every courier. The
-// per-client submit limiter (a mneme feature) is widened as in
-// courier.test.mjs so a burst of requests from 127.0.0.1 is never refused.
-// recoveryUse 'link' also enables the link method.
+// The configuration shared by serve, migrate and every courier (the courier
+// tests' config, support/flows.mjs, with Kafka).
 function config(sink, kafka, { recoveryUse = 'code' } = {}) {
-  return `
-selfservice:
-  default_browser_return_url: ${UI}/
-  allowed_return_urls: [${UI}]
-  methods:
-    password:
-      config: {haveibeenpwned_enabled: false}
-    code:
-      enabled: true${recoveryUse === 'link' ? '\n    link:\n      enabled: true' : ''}
-  flows:
-    error: {ui_url: ${UI}/error}
-    login: {ui_url: ${UI}/login}
-    settings: {ui_url: ${UI}/settings}
-    registration:
-      ui_url: ${UI}/registration
-      after:
-        password:
-          hooks: [{hook: session}]
-    verification:
-      enabled: true
-      ui_url: ${UI}/verification
-      use: code
-    recovery:
-      enabled: true
-      ui_url: ${UI}/recovery
-      use: ${recoveryUse}
-      notify_unknown_recipients: true
-courier:
-  smtp:
-    connection_uri: "${sink.url}"
-    from_address: no-reply@mneme.test
-    from_name: Mneme
-feature_flags:
-  use_continue_with_transitions: true
-mneme:
-  throttle:
-    client: {burst: 100000, per_second: 10000}
-  kafka: {brokers: "${kafka.brokers}", topic_prefix: ${kafka.prefix}, partitions: ${kafka.partitions}}
-`;
+  return courierConfig(sink, {
+    recoveryUse, notifyUnknownRecovery: true, burst: 100000,
+    extra: `  kafka: {brokers: "${kafka.brokers}", topic_prefix: ${kafka.prefix}, partitions: ${kafka.partitions}}\n`,
+  });
 }
 
 // Polls fn until it returns a truthy value.

@@ -55,4 +55,28 @@ DispatchReport SendWithRetries(MailSender& sender, const OutgoingMail& mail,
   }
 }
 
+DispatchReport DispatchRecord(domain::PersonalDataCipher& mail_cipher, MailSender& sender,
+                              const CourierRecord& record, const RetryPolicy& policy,
+                              domain::Clock& clock, domain::IdGenerator& ids,
+                              const std::string& worker, spdlog::logger& log) {
+  auto mail = MailFromRecord(mail_cipher, record);
+  if (!mail) {
+    log.error("courier message={} cannot be opened: {}", record.message_id,
+              mail.error().message());
+    DispatchReport report;
+    report.message_id = record.message_id;
+    report.status = domain::courier::kStatusAbandoned;
+    report.worker = worker;
+    report.dispatches.push_back({{"id", ids.NewUuid()},
+                                 {"status", domain::courier::kDispatchFailed},
+                                 {"error", {{"message", mail.error().message()}}},
+                                 {"at", clock.Now().micros}});
+    return report;
+  }
+  auto report = SendWithRetries(sender, *mail, policy, clock, ids, worker);
+  log.info("courier message={} status={} attempts={}", record.message_id, report.status,
+           report.dispatches.size());
+  return report;
+}
+
 }  // namespace mneme::workers::courier

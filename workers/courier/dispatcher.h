@@ -11,6 +11,8 @@
 #include <chrono>
 #include <string>
 
+#include <spdlog/logger.h>
+
 #include "domain/common/clock.h"
 #include "domain/event/personal_data.h"
 #include "workers/courier/kafka_courier.h"
@@ -34,5 +36,13 @@ Result<OutgoingMail> MailFromRecord(domain::PersonalDataCipher& mail_cipher,
 DispatchReport SendWithRetries(MailSender& sender, const OutgoingMail& mail,
                                const RetryPolicy& policy, domain::Clock& clock,
                                domain::IdGenerator& ids, const std::string& worker);
+
+// What a standalone courier does with one record: opens the mail and sends it
+// (SendWithRetries); a record that cannot be opened is abandoned with one
+// failed dispatch saying why. Logs the outcome.
+DispatchReport DispatchRecord(domain::PersonalDataCipher& mail_cipher, MailSender& sender,
+                              const CourierRecord& record, const RetryPolicy& policy,
+                              domain::Clock& clock, domain::IdGenerator& ids,
+                              const std::string& worker, spdlog::logger& log);
 
 }  // namespace mneme::workers::courier

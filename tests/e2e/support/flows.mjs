@@ -170,3 +170,54 @@ export async function followRecoveryLink(server, mail, flowId, identityId) {
   assert.deepEqual(who.data.authentication_methods.map((m) => m.method), ['link_recovery']);
   return { href, jar, settings };
 }
+
+// The self-service, courier and throttle config of the courier tests, as YAML
+// for startServer's extraConfig. mneme's per-client submit limiter (not a
+// Kratos feature) is widened so a burst of test requests from 127.0.0.1 is
+// never answered 429. `extra` is appended under the top-level `mneme:` key.
+export function courierConfig(sink, {
+  recoveryUse = 'code', verificationUse = 'code', notifyUnknownVerification = false,
+  notifyUnknownRecovery = false, codeLifespan, messageRetries, burst = 10000, extra = '',
+} = {}) {
+  return `
+selfservice:
+  default_browser_return_url: ${UI}/
+  allowed_return_urls: [${UI}]
+  methods:
+    password:
+      config: {haveibeenpwned_enabled: false}
+    code:
+      enabled: true${codeLifespan ? `\n      config: {lifespan: ${codeLifespan}}` : ''}
+    link:
+      enabled: true
+  flows:
+    error: {ui_url: ${UI}/error}
+    login: {ui_url: ${UI}/login}
+    settings: {ui_url: ${UI}/settings}
+    registration:
+      ui_url: ${UI}/registration
+      after:
+        password:
+          hooks: [{hook: session}]
+    verification:
+      enabled: true
+      ui_url: ${UI}/verification
+      use: ${verificationUse}
+      notify_unknown_recipients: ${notifyUnknownVerification}
+    recovery:
+      enabled: true
+      ui_url: ${UI}/recovery
+      use: ${recoveryUse}
+      notify_unknown_recipients: ${notifyUnknownRecovery}
+courier:
+  smtp:
+    connection_uri: "${sink.url}"
+    from_address: no-reply@mneme.test
+    from_name: Mneme${messageRetries !== undefined ? `\n  message_retries: ${messageRetries}` : ''}
+feature_flags:
+  use_continue_with_transitions: true
+mneme:
+  throttle:
+    client: {burst: ${burst}, per_second: ${burst / 10}}
+${extra}`;
+}
